@@ -1,0 +1,111 @@
+"""Notebooks and the README quickstart, executed in a real Jupyter kernel."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+pytestmark = [
+    pytest.mark.timeout(180),
+    # jupyter_client and zmq warn about their own internals while a kernel runs
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+
+def execute(cells: list[str], cwd: Path = ROOT) -> list[str]:
+    """Run ``cells`` in a fresh kernel, in order; return each cell's text output."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return [_text(cell) for cell in notebook.cells]
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            parts.append(output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def readme_quickstart() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quickstart", 1)[1]
+    found = re.search(r"```python\n(.*?)```", section, re.S)
+    assert found, "no python block in the README quickstart"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+
+
+def test_notebooks_exist() -> None:
+    assert NOTEBOOKS, "notebooks/ has no notebook"
+
+
+def test_readme_quickstart_in_a_notebook() -> None:
+    (output,) = execute([readme_quickstart()])
+    assert output.strip() == "TEXT 'hello' [5 chars]"
+
+
+def test_readme_quickstart_in_a_script() -> None:
+    body = textwrap.indent(readme_quickstart(), "    ")
+    script = f"import asyncio\n\n\nasync def main():\n{body}\n\nasyncio.run(main())\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "TEXT 'hello' [5 chars]"
+
+
+def test_cells_rerun_in_a_kernel() -> None:
+    """Two cells start servers on one port in sequence; a background handler fails."""
+    outputs = execute(
+        [
+            "import asyncio, socket, wskit\n"
+            "with socket.socket() as s:\n"
+            "    s.bind(('127.0.0.1', 0)); PORT = s.getsockname()[1]",
+            # the same "start a server" cell, run twice
+            *[
+                "server = wskit.WebsocketServerTransport(port=PORT)\n"
+                f"server.add_event_handler('on_frame', lambda t, c, f: wskit.spawn(c.send_text('{name}')))\n"
+                "await server.start()\n"
+                "print(len(wskit.runtime.transports()), server.running)"
+                for name in ("first", "second")
+            ],
+            "client = wskit.WebsocketClientTransport(server.url)\n"
+            "replies = client.frames()\n"
+            "await client.start()\n"
+            "await client.send_text('?')\n"
+            "print(await replies.get(timeout=2))",
+            # a handler that raises in the background, after the cell has ended
+            "errors = []\n"
+            "server.add_event_handler('on_error', lambda t, c, e: errors.append(e))\n"
+            "async def explode(transport, conn, frame):\n"
+            "    raise RuntimeError('background failure')\n"
+            "server.add_event_handler('on_frame', explode)\n"
+            "await client.send_text('boom')",
+            "await asyncio.sleep(0.2)\nprint(errors)",
+            "await wskit.stop_all_async()\nprint(wskit.runtime.transports())",
+        ]
+    )
+    assert outputs[1].strip() == "1 True"
+    assert outputs[2].strip() == "1 True"  # the first server was replaced, not added
+    assert outputs[3].strip() == "TEXT 'second' [6 chars]"
+    assert outputs[5].strip().endswith("[RuntimeError('background failure')]")
+    assert outputs[6].strip() == "[]"

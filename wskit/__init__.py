@@ -1,0 +1,75 @@
+"""wskit: experiment with WebSockets inside Jupyter.
+
+Server and client transports that run in the notebook's own event loop (or
+any other), Starlette-shaped connections, pluggable frame serializers and an
+event stream that widgets and plots subscribe to. See the README for a tour.
+"""
+
+from websockets.frames import CloseCode
+
+from .events import Direction, Event, EventBus, EventKind
+from .frames import (
+    AudioFrame,
+    BinaryFrame,
+    Frame,
+    InterruptionFrame,
+    MessageFrame,
+    TextFrame,
+    TranscriptionFrame,
+)
+from .runtime import run_sync, spawn, stop_all, stop_all_async
+from .serializers import FrameSerializer, JsonSerializer, RawSerializer, SerializerError
+from .transports import (
+    ConnectError,
+    Connection,
+    HTTPReject,
+    InvalidMessage,
+    WebSocketDisconnect,
+    WebSocketException,
+    WebsocketClientParams,
+    WebsocketClientTransport,
+    WebsocketServerParams,
+    WebsocketServerTransport,
+    WebSocketState,
+)
+
+#: Starlette's name for the connection type, so ``websocket: WebSocket`` annotations carry over.
+WebSocket = Connection
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AudioFrame",
+    "BinaryFrame",
+    "CloseCode",
+    "ConnectError",
+    "Connection",
+    "Direction",
+    "Event",
+    "EventBus",
+    "EventKind",
+    "Frame",
+    "FrameSerializer",
+    "HTTPReject",
+    "InterruptionFrame",
+    "InvalidMessage",
+    "JsonSerializer",
+    "MessageFrame",
+    "RawSerializer",
+    "SerializerError",
+    "TextFrame",
+    "TranscriptionFrame",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
+    "WebsocketClientParams",
+    "WebsocketClientTransport",
+    "WebsocketServerParams",
+    "WebsocketServerTransport",
+    "__version__",
+    "run_sync",
+    "spawn",
+    "stop_all",
+    "stop_all_async",
+]

@@ -1,0 +1,155 @@
+"""Event records and the bus that carries them to observers.
+
+Every transport owns an :class:`EventBus`. Whatever happens on it — a server
+ready, a client connected, a message in or out, an error — becomes one
+:class:`Event` and is handed, synchronously and in order, to each subscriber.
+Widgets, plots, loggers and ``frames()`` iterators are all subscribers; none of
+them reaches into a transport.
+
+Emitting sits on the data path, so it is cheap: a transport builds an
+:class:`Event` only when ``bus.active`` is true, and ``emit`` is a loop over a
+tuple. Subscribers must be quick and must not block: append to a buffer and
+let a throttled task do the drawing.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .frames import _preview
+
+if TYPE_CHECKING:
+    from .frames import Frame
+
+__all__ = ["Direction", "Event", "EventBus", "EventKind", "Subscriber"]
+
+logger = logging.getLogger("wskit")
+
+# time.monotonic() is the cheap, steady clock events carry; this offset turns it
+# into wall-clock time for display.
+_WALL_OFFSET = time.time() - time.monotonic()
+
+
+class EventKind(enum.StrEnum):
+    """What happened."""
+
+    READY = "ready"  # a server is listening
+    STOPPED = "stopped"  # a transport stopped
+    CONNECTED = "connected"  # a connection opened (either side)
+    DISCONNECTED = "disconnected"  # a connection closed; code and reason set
+    REJECTED = "rejected"  # a server turned a client away (HTTP status or close code)
+    MESSAGE = "message"  # a WebSocket message went in or out
+    SESSION_TIMEOUT = "session_timeout"  # a connection reached its session timeout
+    RECONNECTING = "reconnecting"  # a client will retry; info holds attempt and delay
+    ERROR = "error"  # something failed; error holds the exception
+
+
+class Direction(enum.StrEnum):
+    """Which way a message travelled, seen from the transport."""
+
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened on a transport.
+
+    Attributes:
+        kind: what happened.
+        source: the transport that emitted it.
+        connection: the connection concerned, if any.
+        direction: for messages, in or out.
+        raw: the message as it crossed the socket (``str`` text, ``bytes`` binary).
+        size: its length in bytes (UTF-8 length for text).
+        frame: the decoded (in) or encoded (out) frame, when a serializer was involved.
+        error: the exception, for ``ERROR`` events.
+        code, reason: close code and reason (RFC 6455 §7.4), HTTP status for rejections.
+        info: small extra facts (``attempt``, ``delay``, ``handler`` …).
+        time: ``time.monotonic()`` when it happened; see :attr:`wall_time`.
+    """
+
+    kind: EventKind
+    source: Any
+    connection: Any = None
+    direction: Direction | None = None
+    raw: str | bytes | None = None
+    size: int = 0
+    frame: Frame | None = None
+    error: BaseException | None = None
+    code: int | None = None
+    reason: str = ""
+    info: dict[str, Any] | None = None
+    time: float = field(default_factory=time.monotonic)
+
+    @property
+    def wall_time(self) -> float:
+        """Seconds since the epoch, for display."""
+        return self.time + _WALL_OFFSET
+
+    def __str__(self) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))
+        millis = int(self.wall_time * 1000) % 1000
+        parts = [f"{stamp}.{millis:03d}", self.kind.value]
+        if self.connection is not None:
+            parts.append(f"#{getattr(self.connection, 'id', '?')}")
+        if self.direction is not None:
+            parts.append(self.direction.value)
+        if self.frame is not None:
+            parts.append(str(self.frame))
+        elif self.raw is not None:
+            kind = "TEXT" if isinstance(self.raw, str) else "BINARY"
+            parts.append(f"{kind} {_preview(self.raw)} [{self.size} bytes]")
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.reason:
+            parts.append(repr(self.reason))
+        if self.error is not None:
+            parts.append(f"{type(self.error).__name__}: {self.error}")
+        if self.info:
+            parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
+        return " ".join(parts)
+
+
+Subscriber = Callable[[Event], object]
+
+
+class EventBus:
+    """Synchronous fan-out of events to any number of subscribers.
+
+    Subscribing returns a function that unsubscribes. A subscriber that raises
+    is logged (with the event) and stays subscribed; the others still get the
+    event and the data path is not interrupted.
+    """
+
+    __slots__ = ("_subscribers",)
+
+    def __init__(self) -> None:
+        self._subscribers: tuple[Subscriber, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """True when someone is listening (check before building an event)."""
+        return bool(self._subscribers)
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event from now on."""
+        self._subscribers = (*self._subscribers, callback)
+        return lambda: self.unsubscribe(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        """Stop calling ``callback``; unknown callbacks are ignored."""
+        self._subscribers = tuple(s for s in self._subscribers if s is not callback)
+
+    def emit(self, event: Event) -> None:
+        """Hand ``event`` to every subscriber, in subscription order."""
+        for callback in self._subscribers:
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("event subscriber %r failed on %s", callback, event)

@@ -1,0 +1,200 @@
+"""The frame types every part of wskit passes around.
+
+A *frame* is one application-level unit: a text, a JSON message, a chunk of
+PCM audio. Serializers turn frames into WebSocket messages and back; the wire
+frames of RFC 6455 §5 are a different thing and live in ``wskit.wire``.
+
+Frames are small frozen dataclasses. Each carries an ``id`` (unique in the
+process), a ``name`` (``"TextFrame#7"``) and an optional presentation
+timestamp ``pts`` in nanoseconds, like Pipecat's frames, so a frame can be
+followed through logs and plots.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = [
+    "AudioFrame",
+    "BinaryFrame",
+    "Frame",
+    "InterruptionFrame",
+    "MessageFrame",
+    "TextFrame",
+    "TranscriptionFrame",
+]
+
+_ids = itertools.count(1)
+
+
+def _next_id() -> int:
+    return next(_ids)
+
+
+def _preview(value: str | bytes, limit: int = 40) -> str:
+    """A short readable rendering: quoted text or hex bytes, middle elided."""
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit // 2] + "…" + value[-limit // 2 :]
+        return repr(text)
+    if len(value) <= limit // 2:
+        return value.hex(" ")
+    half = limit // 4
+    return value[:half].hex(" ") + " … " + value[-half:].hex(" ")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Base of all frames: identity and timing shared by every kind."""
+
+    _: KW_ONLY
+    id: int = field(default_factory=_next_id)
+    name: str = ""
+    pts: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", f"{type(self).__name__}#{self.id}")
+
+
+@dataclass(frozen=True, slots=True)
+class TextFrame(Frame):
+    """A piece of text (a WebSocket text message in the raw serializer)."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise TypeError(f"TextFrame.text must be str, not {type(self.text).__name__}")
+        Frame.__post_init__(self)
+
+    def __str__(self) -> str:
+        return f"TEXT {_preview(self.text)} [{len(self.text)} chars]"
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryFrame(Frame):
+    """Opaque bytes (a WebSocket binary message in the raw serializer)."""
+
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, (bytearray, memoryview)):
+            object.__setattr__(self, "data", bytes(self.data))
+        elif not isinstance(self.data, bytes):
+            raise TypeError(f"BinaryFrame.data must be bytes, not {type(self.data).__name__}")
+        Frame.__post_init__(self)
+
+    def __str__(self) -> str:
+        return f"BINARY {_preview(self.data)} [{len(self.data)} bytes]"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFrame(Frame):
+    """A JSON-able value (dict, list, str, number, bool or None)."""
+
+    data: Any
+
+    def __str__(self) -> str:
+        return f"MESSAGE {_preview(repr(self.data))}"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFrame(Frame):
+    """A chunk of PCM audio: little-endian int16, channels interleaved.
+
+    ``audio`` holds the PCM bytes; ``samples`` is a zero-copy numpy view of
+    them with shape ``(num_frames, num_channels)``. Given a whole WAV file as
+    ``audio`` (what Pipecat's client sends by default), the frame keeps only
+    the PCM and takes sample rate and channels from the header.
+    """
+
+    audio: bytes
+    sample_rate: int
+    num_channels: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.audio, (bytearray, memoryview)):
+            object.__setattr__(self, "audio", bytes(self.audio))
+        elif not isinstance(self.audio, bytes):
+            raise TypeError(f"AudioFrame.audio must be bytes, not {type(self.audio).__name__}")
+        if self.audio.startswith(b"RIFF"):
+            from .audio import wav
+
+            if wav.is_wav(self.audio):
+                pcm, rate, channels = wav.parse(self.audio)
+                object.__setattr__(self, "audio", pcm)
+                object.__setattr__(self, "sample_rate", rate)
+                object.__setattr__(self, "num_channels", channels)
+        if not isinstance(self.sample_rate, int) or isinstance(self.sample_rate, bool) or self.sample_rate <= 0:
+            raise ValueError(f"AudioFrame.sample_rate must be a positive int, got {self.sample_rate!r}")
+        if not isinstance(self.num_channels, int) or isinstance(self.num_channels, bool) or self.num_channels <= 0:
+            raise ValueError(f"AudioFrame.num_channels must be a positive int, got {self.num_channels!r}")
+        block = 2 * self.num_channels
+        if len(self.audio) % block:
+            raise ValueError(
+                f"AudioFrame.audio has {len(self.audio)} bytes, not a whole number of "
+                f"16-bit samples for {self.num_channels} channel(s) ({block} bytes each)"
+            )
+        Frame.__post_init__(self)
+
+    @classmethod
+    def from_samples(
+        cls, samples: npt.ArrayLike, sample_rate: int, num_channels: int | None = None, **kw: Any
+    ) -> AudioFrame:
+        """Build a frame from an int16 array: 1-D mono or ``(frames, channels)``."""
+        import numpy as np
+
+        array = np.asarray(samples)
+        if array.dtype != np.int16:
+            raise TypeError(f"samples must be int16, not {array.dtype}; convert them first")
+        channels = num_channels or (array.shape[1] if array.ndim == 2 else 1)
+        return cls(array.astype("<i2", copy=False).tobytes(), sample_rate, channels, **kw)
+
+    @property
+    def samples(self) -> np.ndarray[Any, np.dtype[np.int16]]:
+        """Read-only int16 view of ``audio``, shape ``(num_frames, num_channels)``."""
+        import numpy as np
+
+        return np.frombuffer(self.audio, dtype="<i2").reshape(-1, self.num_channels)
+
+    @property
+    def num_frames(self) -> int:
+        """Samples per channel (Pipecat's name for it)."""
+        return len(self.audio) // (2 * self.num_channels)
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.num_frames / self.sample_rate
+
+    def __str__(self) -> str:
+        return (
+            f"AUDIO {self.num_frames} frames × {self.num_channels} ch @ {self.sample_rate} Hz "
+            f"({self.duration * 1000:.1f} ms) [{len(self.audio)} bytes]"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionFrame(Frame):
+    """Text recognised from speech, with who said it and when."""
+
+    text: str
+    user_id: str = ""
+    timestamp: str = ""
+
+    def __str__(self) -> str:
+        return f"TRANSCRIPTION {_preview(self.text)} user={self.user_id!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptionFrame(Frame):
+    """The user started talking: stop what you are playing."""
+
+    def __str__(self) -> str:
+        return "INTERRUPTION"

@@ -1,0 +1,274 @@
+"""Running inside whatever event loop is (or is not) running.
+
+A notebook cell already runs inside ipykernel's asyncio loop, a script has no
+loop until ``asyncio.run``, a test has pytest's. This module lets the rest of
+wskit not care:
+
+* :func:`spawn` starts background work on the running loop, keeps a strong
+  reference (``asyncio.create_task`` keeps only a weak one) and reports every
+  exception as a log record and an error event instead of letting it vanish.
+* :func:`run_sync` is the synchronous facade for widget callbacks and plain
+  cells: with no loop it drives a private, persistent loop; inside a running
+  loop it applies ``nest_asyncio2`` to that loop on first need, never at import.
+* A registry of live transports: re-running a cell that starts a server on a
+  taken ``host:port`` stops the earlier wskit server first, and
+  :func:`stop_all` stops everything wskit started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+from .events import Event, EventBus, EventKind
+
+__all__ = [
+    "ManagedTransport",
+    "events",
+    "release_address",
+    "run_sync",
+    "spawn",
+    "stop_all",
+    "stop_all_async",
+    "transports",
+]
+
+T = TypeVar("T")
+logger = logging.getLogger("wskit")
+
+#: Errors from background tasks that belong to no transport.
+events = EventBus()
+
+_tasks: set[asyncio.Task[Any]] = set()
+_transports: set[ManagedTransport] = set()
+_nested_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+_private_loop: asyncio.AbstractEventLoop | None = None
+_home_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+class ManagedTransport(Protocol):
+    """What the runtime needs from a transport to manage its lifetime."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None: ...
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None: ...
+
+    async def stop(self) -> None: ...
+
+    def abandon(self) -> None:
+        """Release sockets without the loop (its loop is closed or gone)."""
+
+
+# -- background tasks -------------------------------------------------------
+
+
+def spawn(
+    coro: Coroutine[Any, Any, T],
+    *,
+    name: str | None = None,
+    on_error: Callable[[BaseException], object] | None = None,
+) -> asyncio.Task[T]:
+    """Run ``coro`` in the background on the running loop and keep it alive.
+
+    Args:
+        coro: the coroutine to run.
+        name: task name, shown in logs and error events.
+        on_error: called with the exception if the task fails. Without it the
+            failure is logged and emitted on :data:`events`.
+
+    Returns:
+        The task; it is held until it finishes, so it cannot be collected mid-flight.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = _sync_loop()
+    task = loop.create_task(coro, name=name)
+    _tasks.add(task)
+    task.add_done_callback(lambda t: _task_done(t, on_error))
+    return task
+
+
+def _task_done(task: asyncio.Task[Any], on_error: Callable[[BaseException], object] | None) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is None:
+        return
+    if on_error is not None:
+        try:
+            on_error(exc)
+            return
+        except Exception:
+            logger.exception("error reporter for task %s failed", task.get_name())
+    logger.error("background task %s failed", task.get_name(), exc_info=exc)
+    events.emit(Event(EventKind.ERROR, source="runtime", error=exc, info={"task": task.get_name()}))
+
+
+# -- the synchronous facade --------------------------------------------------
+
+
+def _sync_loop() -> asyncio.AbstractEventLoop:
+    """The loop sync callers drive when none is running: the transports' own
+    loop if it is idle, else a private one kept between calls so that servers
+    started through it keep their state."""
+    global _private_loop
+    home = _home_loop
+    if home is not None and not home.is_closed() and not home.is_running():
+        return home
+    with _lock:
+        if _private_loop is None or _private_loop.is_closed():
+            _private_loop = asyncio.new_event_loop()
+        return _private_loop
+
+
+def _ensure_nested(loop: asyncio.AbstractEventLoop) -> None:
+    if loop in _nested_loops:
+        return
+    import nest_asyncio2  # imported on first need: the patch is global
+
+    nest_asyncio2.apply(loop)
+    _nested_loops.add(loop)
+
+
+def run_sync(awaitable: Awaitable[T], timeout: float | None = None) -> T:
+    """Wait for ``awaitable`` from synchronous code and return its result.
+
+    * No loop running in this thread: run it on the transports' loop if that
+      one is running in another thread (e.g. a kernel), else on an idle loop
+      that persists between calls.
+    * A loop running in this thread (a notebook cell, a widget callback): run
+      it nested in that loop, which ``nest_asyncio2`` allows; the patch is
+      applied the first time this happens.
+
+    Raises:
+        TimeoutError: when ``timeout`` seconds pass first.
+    """
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(awaitable, timeout)
+
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is not None:
+        _ensure_nested(running)
+        return running.run_until_complete(bounded())
+    home = _home_loop
+    if home is not None and home.is_running():
+        future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(bounded(), home)
+        return future.result()
+    return _sync_loop().run_until_complete(bounded())
+
+
+# -- transports --------------------------------------------------------------
+
+
+def register(transport: ManagedTransport) -> None:
+    """Hold ``transport`` until it stops; its loop becomes the home loop."""
+    global _home_loop
+    _transports.add(transport)
+    if transport.loop is not None:
+        _home_loop = transport.loop
+
+
+def unregister(transport: ManagedTransport) -> None:
+    _transports.discard(transport)
+
+
+def transports() -> list[ManagedTransport]:
+    """The transports wskit is running now."""
+    return list(_transports)
+
+
+_WILDCARDS = {"", "0.0.0.0", "::"}
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _same_address(a: tuple[str, int], b: tuple[str, int]) -> bool:
+    (host_a, port_a), (host_b, port_b) = a, b
+    if port_a != port_b:
+        return False
+    if host_a == host_b or host_a in _WILDCARDS or host_b in _WILDCARDS:
+        return True
+    return host_a in _LOOPBACK and host_b in _LOOPBACK
+
+
+async def release_address(host: str, port: int, newcomer: object = None) -> list[ManagedTransport]:
+    """Stop every wskit server (other than ``newcomer``) listening on ``host:port``.
+
+    This is what makes re-running a notebook cell that starts a server on a
+    fixed port replace the old server instead of failing with "address
+    already in use". Port 0 never conflicts.
+
+    Returns:
+        The transports that were stopped.
+    """
+    if port == 0:
+        return []
+    stopped = []
+    for other in list(_transports):
+        address = other.listen_address
+        if other is newcomer or address is None or not _same_address(address, (host, port)):
+            continue
+        logger.info("replacing the wskit server on %s:%s", *address)
+        await _stop_one(other)
+        stopped.append(other)
+    return stopped
+
+
+async def _stop_one(transport: ManagedTransport) -> None:
+    loop = transport.loop
+    current = asyncio.get_running_loop()
+    try:
+        if loop is None or loop is current:
+            await transport.stop()
+        elif loop.is_running():
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(transport.stop(), loop))
+        else:
+            transport.abandon()  # its loop is closed or idle: free the sockets directly
+    except Exception:
+        logger.exception("stopping %r failed; abandoning it", transport)
+        transport.abandon()
+    finally:
+        unregister(transport)
+
+
+async def stop_all_async() -> None:
+    """Stop every transport and background task wskit started."""
+    for transport in list(_transports):
+        await _stop_one(transport)
+    current = asyncio.current_task()
+    pending = [t for t in _tasks if t is not current and not t.done()]
+    here = asyncio.get_running_loop()
+    for task in pending:
+        task.cancel()
+    local = [t for t in pending if t.get_loop() is here]
+    if local:
+        await asyncio.wait(local, timeout=5)
+
+
+def stop_all() -> asyncio.Task[None] | None:
+    """Stop every transport and background task wskit started.
+
+    Safe to call without ``await`` anywhere. Inside a running loop (a notebook
+    cell, an async test) it schedules the work and returns the task, which you
+    may ``await`` to wait for it; with no running loop it finishes before
+    returning.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run_sync(stop_all_async())
+        return None
+    return spawn(stop_all_async(), name="wskit.stop_all")

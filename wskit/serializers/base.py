@@ -1,0 +1,126 @@
+"""The serializer protocol: frames to WebSocket messages and back.
+
+A serializer is any object with ``serialize`` and ``deserialize`` methods,
+sync or async, so one written in a notebook cell can be tried at once. The
+transport calls it through :func:`encode` and :func:`decode`, which check
+what came back and turn every failure into a :class:`SerializerError` naming
+the serializer and the message, so a faulty serializer gives a clear error
+event instead of a dead connection or a silent drop.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..frames import Frame, _preview
+
+if TYPE_CHECKING:
+    from ..transports.params import TransportParams
+
+__all__ = ["FrameSerializer", "SerializerError", "decode", "describe", "encode", "setup"]
+
+Message = str | bytes
+
+
+@runtime_checkable
+class FrameSerializer(Protocol):
+    """Turns frames into WebSocket messages and messages into frames.
+
+    ``serialize`` returns ``str`` (sent as a text message), ``bytes`` (binary)
+    or ``None`` (this serializer cannot encode that frame). ``deserialize``
+    returns a :class:`~wskit.frames.Frame`, or ``None`` to skip the message
+    on purpose. Either may be ``async def``. An optional ``setup(params)``
+    method receives the transport's parameters when it starts.
+    """
+
+    def serialize(self, frame: Frame) -> Message | None | Awaitable[Message | None]: ...
+
+    def deserialize(self, data: Message) -> Frame | None | Awaitable[Frame | None]: ...
+
+
+class SerializerError(Exception):
+    """A serializer raised, or returned something it must not.
+
+    Attributes:
+        serializer: the serializer object.
+        operation: ``"serialize"`` or ``"deserialize"``.
+        data: the frame (serialize) or message (deserialize) it failed on.
+        close_code: the close code that fits if the connection must end
+            (RFC 6455 §7.4.1: 1003 unsupported data, 1007 invalid payload).
+    """
+
+    def __init__(self, serializer: object, operation: str, data: object, problem: str) -> None:
+        self.serializer = serializer
+        self.operation = operation
+        self.data = data
+        self.close_code = 1007 if isinstance(data, (str, bytes)) else 1003
+        super().__init__(f"{describe(serializer)}.{operation} {problem} (on {_what(data)})")
+
+
+def describe(serializer: object) -> str:
+    """The name error messages use for a serializer."""
+    return getattr(serializer, "name", None) or type(serializer).__name__
+
+
+def _what(data: object) -> str:
+    if isinstance(data, str):
+        return f"text message {_preview(data)}, {len(data.encode())} bytes"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return f"binary message {_preview(bytes(data))}, {len(data)} bytes"
+    return f"{getattr(data, 'name', type(data).__name__)}"
+
+
+def _failed(exc: Exception) -> str:
+    return f"raised {type(exc).__name__}: {exc}"
+
+
+async def setup(serializer: object, params: TransportParams) -> None:
+    """Call the serializer's optional ``setup(params)`` hook."""
+    hook = getattr(serializer, "setup", None)
+    if hook is None:
+        return
+    result = hook(params)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def encode(serializer: FrameSerializer, frame: Frame) -> Message:
+    """Serialize ``frame``; never returns anything but ``str`` or ``bytes``.
+
+    Raises:
+        SerializerError: the serializer raised, returned ``None`` (it cannot
+            encode this frame, so nothing would be sent) or a wrong type.
+    """
+    try:
+        result: Any = serializer.serialize(frame)
+        if not isinstance(result, (str, bytes)) and inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:
+        raise SerializerError(serializer, "serialize", frame, _failed(exc)) from exc
+    if isinstance(result, (str, bytes)):
+        return result
+    if isinstance(result, (bytearray, memoryview)):
+        return bytes(result)
+    if result is None:
+        raise SerializerError(serializer, "serialize", frame, "returned None: it cannot encode this frame, nothing was sent")
+    raise SerializerError(serializer, "serialize", frame, f"returned {type(result).__name__}, expected str or bytes")
+
+
+async def decode(serializer: FrameSerializer, data: Message) -> Frame | None:
+    """Deserialize one message; ``None`` means the serializer skipped it.
+
+    Raises:
+        SerializerError: the serializer raised or returned something other
+            than a frame or ``None``.
+    """
+    try:
+        result: Any = serializer.deserialize(data)
+        if result is not None and not isinstance(result, Frame) and inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:
+        raise SerializerError(serializer, "deserialize", data, _failed(exc)) from exc
+    if result is None or isinstance(result, Frame):
+        return result
+    raise SerializerError(serializer, "deserialize", data, f"returned {type(result).__name__}, expected a Frame or None")

@@ -1,0 +1,25 @@
+"""Server and client transports on websockets' asyncio API."""
+
+from .base import BaseTransport, FrameStream
+from .client import ConnectError, WebsocketClientTransport
+from .connection import Connection, HTTPReject, InvalidMessage, WebSocketDisconnect, WebSocketException
+from .datastructures import WebSocketState
+from .params import TransportParams, WebsocketClientParams, WebsocketServerParams
+from .server import WebsocketServerTransport
+
+__all__ = [
+    "BaseTransport",
+    "ConnectError",
+    "Connection",
+    "FrameStream",
+    "HTTPReject",
+    "InvalidMessage",
+    "TransportParams",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
+    "WebsocketClientParams",
+    "WebsocketClientTransport",
+    "WebsocketServerParams",
+    "WebsocketServerTransport",
+]

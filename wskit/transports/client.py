@@ -1,0 +1,231 @@
+"""The client transport: websockets' asyncio client, inside any running loop.
+
+``await client.start()`` connects and returns; the connection is read in the
+background, every decoded frame going to ``on_frame`` handlers and to
+``client.frames()`` streams. With ``reconnect=True`` a dropped or refused
+connection is retried with exponential backoff — websockets' own reconnecting
+``connect`` loop, with wskit counting attempts, bounding them and emitting an
+``on_reconnecting`` event before each wait. Pipecat's client does not
+reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Generator
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import process_exception as ws_process_exception
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from .. import runtime
+from ..events import EventKind
+from ..frames import Frame
+from .base import BaseTransport, FrameStream
+from .connection import Connection
+from .datastructures import WebSocketState
+from .params import WebsocketClientParams
+
+__all__ = ["ConnectError", "WebsocketClientTransport"]
+
+logger = logging.getLogger("wskit")
+
+
+class ConnectError(ConnectionError):
+    """Connecting failed: refused, rejected by the server, timed out, or out of attempts.
+
+    Attributes:
+        uri: where we tried to connect.
+        attempts: how many attempts failed.
+        status_code: the HTTP status when the server refused the upgrade.
+    """
+
+    def __init__(self, uri: str, cause: BaseException, attempts: int = 1) -> None:
+        self.uri = uri
+        self.attempts = attempts
+        response = getattr(cause, "response", None) if isinstance(cause, InvalidStatus) else None
+        self.status_code: int | None = response.status_code if response is not None else None
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        if self.status_code is not None:
+            why = f"the server refused the upgrade with HTTP {self.status_code}"
+        else:
+            why = f"{type(cause).__name__}: {cause}"
+        super().__init__(f"could not connect to {uri}{tries}: {why}")
+
+
+class WebsocketClientTransport(BaseTransport):
+    """A WebSocket client with Pipecat's surface.
+
+    Args:
+        uri: ``ws://`` or ``wss://`` URI, e.g. ``server.url``.
+        params: client parameters.
+
+    Events (``@client.event_handler(name)``), each handler called with the
+    transport first: ``on_connected(conn)``, ``on_disconnected(conn)``,
+    ``on_reconnecting(attempt, delay, error)``, ``on_frame(conn, frame)``,
+    ``on_error(conn_or_None, error)``.
+    """
+
+    EVENTS = frozenset({"on_connected", "on_disconnected", "on_reconnecting", "on_frame", "on_error"})
+
+    def __init__(self, uri: str, params: WebsocketClientParams | None = None) -> None:
+        self.params: WebsocketClientParams = params or WebsocketClientParams()
+        super().__init__(self.params)
+        self.uri = uri
+        self.connection: Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connection else "running" if self.running else "stopped"
+        return f"<WebsocketClientTransport {self.uri} {state}>"
+
+    @property
+    def running(self) -> bool:
+        """True from ``start()`` until ``stop()`` or the connection ends for good."""
+        return self._task is not None and not self._task.done()
+
+    def frames(self, maxsize: int = 1024) -> FrameStream[Frame]:
+        """``async for frame in client.frames()``: every decoded incoming frame."""
+        return FrameStream(self, maxsize, pairs=False)
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "additional_headers": self.params.additional_headers,
+            "subprotocols": self.params.subprotocols,
+            **self.params.websockets_options(),
+        }
+
+    # -- lifetime -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, fire ``on_connected``, and return; reading goes on in the background.
+
+        Raises:
+            ConnectError: the connection was refused or rejected (after all
+                attempts, when reconnecting).
+        """
+        if self.running:
+            return
+        await self._begin()
+        self._stopping = False
+        if self.params.reconnect:
+            ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._task = self._spawn(self._run_reconnecting(ready), f"wskit.client {self.uri}")
+            try:
+                await ready
+            except BaseException:
+                self._task.cancel()
+                raise
+        else:
+            try:
+                ws = await connect(self.uri, **self._options())
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                raise ConnectError(self.uri, exc) from exc
+            conn = await self._open(ws)
+            self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
+        runtime.register(self)
+
+    async def stop(self) -> None:
+        """Close the connection (1000) and stop reconnecting."""
+        self._stopping = True
+        task, conn = self._task, self.connection
+        if conn is not None:
+            await conn.close(1000, "client stopping")
+        if task is not None and not task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=self.params.close_timeout or 10)
+            except TimeoutError:
+                task.cancel()
+            except Exception:
+                pass  # already reported through the task's error callback
+        runtime.unregister(self)
+        self._emit(EventKind.STOPPED)
+
+    # -- one connection -------------------------------------------------------------
+
+    async def _open(self, ws: ClientConnection) -> Connection:
+        assert ws.response is not None
+        conn = Connection(ws, self, url=self.uri, headers=ws.response.headers, accepted=True)
+        self.connection = conn
+        await self._notify(EventKind.CONNECTED, "on_connected", conn)
+        return conn
+
+    async def _read(self, conn: Connection) -> None:
+        try:
+            await self._read_frames(conn)
+        finally:
+            self.connection = None
+            conn.client_state = WebSocketState.DISCONNECTED
+            await self._notify(
+                EventKind.DISCONNECTED, "on_disconnected", conn, code=conn.close_code, reason=conn.close_reason
+            )
+
+    async def _run_once(self, conn: Connection) -> None:
+        try:
+            await self._read(conn)
+        finally:
+            runtime.unregister(self)
+
+    # -- reconnecting -----------------------------------------------------------------
+
+    async def _run_reconnecting(self, ready: asyncio.Future[None]) -> None:
+        params = self.params
+        failures = 0
+        last_error: BaseException | None = None
+
+        def verdict(exc: Exception) -> Exception | None:
+            """websockets asks, after each failure: retry (None) or give up (an exception)."""
+            nonlocal failures, last_error
+            failures += 1
+            last_error = exc
+            if ws_process_exception(exc) is not None or failures >= params.max_reconnect_attempts:
+                return ConnectError(self.uri, exc, failures)
+            return None
+
+        def delays() -> Generator[float]:
+            while True:
+                delay = min(params.reconnect_min_delay * params.reconnect_factor ** (failures - 1), params.reconnect_max_delay)
+                info = {"attempt": failures + 1, "max_attempts": params.max_reconnect_attempts, "delay": delay}
+                self._emit(EventKind.RECONNECTING, error=last_error, info=info)
+                self._spawn(self._call_handlers("on_reconnecting", failures + 1, delay, last_error), "wskit.on_reconnecting")
+                yield delay
+
+        try:
+            async for ws in connect(self.uri, process_exception=verdict, reconnect_delays=delays, **self._options()):
+                failures = 0
+                conn = await self._open(ws)
+                if not ready.done():
+                    ready.set_result(None)
+                await self._read(conn)
+                if self._stopping:
+                    break
+        except ConnectError as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            else:
+                self.report_error(exc)
+        finally:
+            runtime.unregister(self)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _connected(self) -> Connection:
+        if self.connection is None:
+            raise RuntimeError(f"not connected to {self.uri}: await client.start() first")
+        return self.connection
+
+    async def send(self, frame: Frame) -> None:
+        """Send a frame through the serializer."""
+        await self._connected().send(frame)
+
+    async def send_text(self, data: str) -> None:
+        await self._connected().send_text(data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._connected().send_bytes(data)
+
+    async def send_json(self, data: Any) -> None:
+        await self._connected().send_json(data)

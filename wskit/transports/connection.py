@@ -1,0 +1,371 @@
+"""One WebSocket connection, in the vocabulary of Starlette's ``WebSocket``.
+
+A handler written for a FastAPI endpoint body — ``await websocket.accept()``,
+``receive_text()``, ``send_json(...)``, ``except WebSocketDisconnect`` — runs on
+a :class:`Connection` with few or no changes. On top of that it speaks frames
+(``send(frame)``, ``receive_frame()``) through the transport's serializer, and
+every message in or out becomes an event on the transport's bus.
+
+One difference from Starlette: websockets completes the HTTP upgrade before
+any handler runs, so ``accept()`` only moves the application state on and
+``close()`` before ``accept()`` closes with a WebSocket close code rather than
+an HTTP 403. Refusing with an HTTP status is the job of the auth hook, which
+runs before the upgrade.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+
+from ..events import Direction, Event, EventBus, EventKind
+from ..serializers.base import FrameSerializer, SerializerError, decode, encode
+from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
+
+if TYPE_CHECKING:
+    from websockets.asyncio.connection import Connection as WsConnection
+    from websockets.datastructures import Headers
+
+    from ..frames import Frame
+
+__all__ = [
+    "Connection",
+    "HTTPReject",
+    "InvalidMessage",
+    "WebSocketDisconnect",
+    "WebSocketException",
+]
+
+logger = logging.getLogger("wskit")
+_ids = itertools.count(1)
+# Close codes websockets sends when the peer broke the rules (RFC 6455 §7.4.1):
+# protocol error, invalid payload data (e.g. bad UTF-8), message too big.
+_PEER_FAULTS = frozenset({1002, 1007, 1009})
+
+
+class WebSocketDisconnect(Exception):
+    """The peer went away (Starlette's exception of the same name).
+
+    Attributes:
+        code: the close code (RFC 6455 §7.4; 1006 when the TCP connection dropped).
+        reason: the close reason, possibly empty.
+    """
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(f"{code} {self.reason}".strip())
+
+
+class WebSocketException(Exception):
+    """Raise in a handler or auth hook to close the connection with ``code``.
+
+    The usual one is 1008 (policy violation) for failed authentication.
+    """
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+        super().__init__(f"{code} {self.reason}".strip())
+
+
+class InvalidMessage(WebSocketException, ValueError):
+    """A message of the wrong kind (1003) or with an invalid payload (1007).
+
+    Raised by ``receive_text``/``receive_bytes``/``receive_json``; left
+    unhandled in a handler, it closes the connection with its code.
+    """
+
+
+class HTTPReject(Exception):
+    """Raise in an auth hook to refuse the upgrade with an HTTP status (401, 403 …)."""
+
+    def __init__(self, status_code: int = 403, detail: str = "") -> None:
+        self.status_code = status_code
+        self.detail = detail
+        super().__init__(f"HTTP {status_code} {detail}".strip())
+
+
+class Owner(Protocol):
+    """What a connection needs from its transport."""
+
+    events: EventBus
+    serializer: FrameSerializer
+
+    async def encode(self, frame: Frame) -> str | bytes: ...
+
+    def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
+
+
+def _size(raw: str | bytes) -> int:
+    return len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
+
+
+class Connection:
+    """A live WebSocket connection seen from this side.
+
+    On a server, ``headers`` are the client's request headers; on a client,
+    the server's response headers.
+
+    Attributes:
+        id: small integer, unique in the process (``#3`` in logs).
+        websocket: the underlying ``websockets`` connection, for what wskit does not wrap.
+        path_params: values taken from the route template (``{item_id}``).
+        state: free-form per-connection storage (``websocket.state.user = ...``).
+        auth: what the auth hook returned (``None`` without one).
+        connected_at: ``time.monotonic()`` at the upgrade.
+    """
+
+    def __init__(
+        self,
+        websocket: WsConnection,
+        owner: Owner,
+        *,
+        url: str,
+        headers: Headers,
+        path_params: dict[str, str] | None = None,
+        accepted: bool = False,
+    ) -> None:
+        self.id = next(_ids)
+        self.websocket = websocket
+        self.url = URL(url)
+        self.headers = headers
+        self.path_params = path_params or {}
+        self.query_params = QueryParams(self.url.query)
+        self.state = SimpleNamespace()
+        self.auth: Any = None
+        self.connected_at = time.monotonic()
+        self.client_state = WebSocketState.CONNECTED
+        self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return f"<Connection #{self.id} {self.url.path} {self.application_state.name}>"
+
+    # -- request facts ------------------------------------------------------
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies from the ``Cookie`` header."""
+        return parse_cookies(self.headers.get("cookie", ""))
+
+    @property
+    def client(self) -> Address | None:
+        """The peer's address."""
+        remote = self.websocket.remote_address
+        return Address(remote[0], remote[1]) if remote else None
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol negotiated at the upgrade (RFC 6455 §1.9)."""
+        return self.websocket.subprotocol
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code received, 1006 if the connection dropped, ``None`` while open."""
+        return self.websocket.close_code
+
+    @property
+    def close_reason(self) -> str:
+        return self.websocket.close_reason or ""
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def accept(self, subprotocol: str | None = None, headers: object = None) -> None:
+        """Start talking (Starlette's ``accept``); a no-op when already accepted.
+
+        The upgrade has already happened, so ``subprotocol`` can only confirm
+        what was negotiated and response ``headers`` cannot be added here.
+        """
+        if self.application_state is WebSocketState.DISCONNECTED:
+            raise RuntimeError("cannot accept a connection that is already closed")
+        if subprotocol is not None and subprotocol != self.subprotocol:
+            raise ValueError(
+                f"subprotocol {subprotocol!r} was not negotiated (the upgrade chose "
+                f"{self.subprotocol!r}); list it in WebsocketServerParams(subprotocols=...)"
+            )
+        if headers:
+            raise ValueError("response headers are sent at the upgrade, before the handler runs")
+        self.application_state = WebSocketState.CONNECTED
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent."""
+        if self.application_state is WebSocketState.DISCONNECTED:
+            return
+        self.application_state = WebSocketState.DISCONNECTED
+        await self.websocket.close(code, reason or "")
+        self.client_state = WebSocketState.DISCONNECTED
+
+    def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:
+        """Record that the peer is gone; report it if websockets closed on a peer's fault."""
+        self.client_state = WebSocketState.DISCONNECTED
+        if (
+            isinstance(exc, ConnectionClosedError)
+            and exc.sent is not None
+            and exc.sent.code in _PEER_FAULTS
+            and self.application_state is not WebSocketState.DISCONNECTED
+        ):
+            self._owner.report_error(exc, self)
+        return WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+
+    # -- events -------------------------------------------------------------
+
+    def _emit(self, direction: Direction, raw: str | bytes, frame: Frame | None) -> None:
+        bus = self._owner.events
+        if bus.active:
+            bus.emit(Event(EventKind.MESSAGE, self._owner, self, direction, raw, _size(raw), frame))
+
+    # -- receiving ------------------------------------------------------------
+
+    async def _receive_raw(self) -> str | bytes:
+        if self.application_state is WebSocketState.CONNECTING:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+        if self.client_state is WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+        try:
+            return await self.websocket.recv()
+        except ConnectionClosed as exc:
+            raise self._disconnect(exc) from None
+
+    async def receive(self) -> dict[str, Any]:
+        """The next message as an ASGI-style dict; a disconnect is a message too."""
+        try:
+            data = await self._receive_raw()
+        except WebSocketDisconnect as exc:
+            return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
+        self._emit(Direction.IN, data, None)
+        key = "text" if isinstance(data, str) else "bytes"
+        return {"type": "websocket.receive", key: data}
+
+    async def receive_text(self) -> str:
+        """The next message, which must be text (else :class:`InvalidMessage`, 1003)."""
+        data = await self._receive_raw()
+        self._emit(Direction.IN, data, None)
+        if not isinstance(data, str):
+            raise InvalidMessage(1003, f"expected a text message, got {len(data)} bytes of binary")
+        return data
+
+    async def receive_bytes(self) -> bytes:
+        """The next message, which must be binary (else :class:`InvalidMessage`, 1003)."""
+        data = await self._receive_raw()
+        self._emit(Direction.IN, data, None)
+        if not isinstance(data, bytes):
+            raise InvalidMessage(1003, "expected a binary message, got text")
+        return data
+
+    async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
+        """The next message parsed as JSON (malformed JSON: :class:`InvalidMessage`, 1007)."""
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        data = await (self.receive_text() if mode == "text" else self.receive_bytes())
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise InvalidMessage(1007, f"malformed JSON: {exc}") from exc
+
+    async def receive_frame(self) -> Frame:
+        """The next message decoded by the transport's serializer.
+
+        Messages the serializer skips (returns ``None`` for) are passed over.
+
+        Raises:
+            SerializerError: the serializer failed on a message; an error event
+                was emitted and the connection stays open.
+            WebSocketDisconnect: the peer went away.
+        """
+        while True:
+            data = await self._receive_raw()
+            try:
+                frame = await decode(self._owner.serializer, data)
+            except SerializerError as exc:
+                self._emit(Direction.IN, data, None)
+                self._owner.report_error(exc, self)
+                raise
+            self._emit(Direction.IN, data, frame)
+            if frame is not None:
+                return frame
+            logger.debug("serializer skipped a message on connection #%s", self.id)
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Text messages until the peer disconnects."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Binary messages until the peer disconnects."""
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        """JSON messages until the peer disconnects."""
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_frames(self) -> AsyncIterator[Frame]:
+        """Decoded frames until the peer disconnects; undecodable messages
+        are reported as error events and skipped."""
+        while True:
+            try:
+                yield await self.receive_frame()
+            except SerializerError:
+                continue
+            except WebSocketDisconnect:
+                return
+
+    # -- sending --------------------------------------------------------------
+
+    async def _send_raw(self, data: str | bytes, frame: Frame | None) -> None:
+        if self.application_state is WebSocketState.CONNECTING:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+        if self.application_state is WebSocketState.DISCONNECTED:
+            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+        try:
+            await self.websocket.send(data)
+        except ConnectionClosed as exc:
+            raise self._disconnect(exc) from None
+        self._emit(Direction.OUT, data, frame)
+
+    async def send_text(self, data: str) -> None:
+        """Send a text message."""
+        if not isinstance(data, str):
+            raise TypeError(f"send_text needs str, not {type(data).__name__}")
+        await self._send_raw(data, None)
+
+    async def send_bytes(self, data: bytes) -> None:
+        """Send a binary message."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"send_bytes needs bytes, not {type(data).__name__}")
+        await self._send_raw(bytes(data), None)
+
+    async def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        """Send ``data`` as compact JSON, in a text (default) or binary message."""
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await self._send_raw(text if mode == "text" else text.encode(), None)
+
+    async def send(self, frame: Frame) -> None:
+        """Send a frame through the transport's serializer.
+
+        Raises:
+            SerializerError: the serializer cannot encode it (an error event is
+                emitted too); nothing was sent.
+        """
+        data = await self._owner.encode(frame)
+        await self._send_raw(data, frame)

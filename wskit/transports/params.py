@@ -1,0 +1,122 @@
+"""Transport parameters, with Pipecat's names where Pipecat has one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ..serializers import FrameSerializer
+    from .connection import Connection
+
+__all__ = ["AuthHook", "TransportParams", "WebsocketClientParams", "WebsocketServerParams"]
+
+#: ``auth(websocket) -> value``, sync or async. Raise :class:`~wskit.HTTPReject`
+#: to refuse before the upgrade (HTTP 401/403), or
+#: :class:`~wskit.WebSocketException` to accept and close at once (e.g. 1008).
+#: The value it returns is ``websocket.auth``.
+AuthHook = Callable[["Connection"], Any | Awaitable[Any]]
+
+
+@dataclass(kw_only=True)
+class TransportParams:
+    """What server and client share.
+
+    Attributes:
+        serializer: frames <-> messages; ``None`` means :class:`~wskit.serializers.RawSerializer`.
+        add_wav_header: wrap outgoing audio frames in a WAV header.
+        audio_in_enabled: with the raw serializer, binary messages are audio.
+        audio_in_sample_rate, audio_in_channels: format of incoming raw PCM.
+        max_message_size: larger incoming messages close the connection
+            with 1009 (RFC 6455 §7.4.1); ``None`` for no limit.
+        compression: ``"deflate"`` or ``None``. Off by default: PCM and random
+            payloads do not compress, and deflate costs throughput and memory.
+        max_queue: incoming frames buffered before reading pauses (backpressure).
+        ping_interval, ping_timeout: keepalive pings (RFC 6455 §5.5.2); ``None`` disables.
+        open_timeout, close_timeout: bounds on the opening and closing handshakes.
+    """
+
+    serializer: FrameSerializer | None = None
+    add_wav_header: bool = False
+    audio_in_enabled: bool = False
+    audio_in_sample_rate: int = 16_000
+    audio_in_channels: int = 1
+    max_message_size: int | None = 2**20
+    compression: Literal["deflate"] | None = None
+    max_queue: int = 16
+    ping_interval: float | None = 20.0
+    ping_timeout: float | None = 20.0
+    open_timeout: float | None = 10.0
+    close_timeout: float | None = 10.0
+
+    def websockets_options(self) -> dict[str, Any]:
+        """The keyword arguments these map to in websockets' ``serve``/``connect``."""
+        return {
+            "compression": self.compression,
+            "max_size": self.max_message_size,
+            "max_queue": self.max_queue,
+            "ping_interval": self.ping_interval,
+            "ping_timeout": self.ping_timeout,
+            "open_timeout": self.open_timeout,
+            "close_timeout": self.close_timeout,
+        }
+
+
+@dataclass(kw_only=True)
+class WebsocketServerParams(TransportParams):
+    """Server parameters.
+
+    Attributes:
+        session_timeout: seconds after which each client's session times out
+            (``on_session_timeout`` fires for every client, not only the first).
+        close_on_session_timeout: also close the session (code 1000) when it times out.
+        max_clients: how many clients may be connected at once; ``None`` for no limit.
+        when_full: what happens to one more client: ``"reject"`` closes it with
+            ``reject_code`` (1013, try again later), ``"replace_oldest"`` closes
+            the oldest client (code 1000) and admits the new one.
+        reject_code: close code for rejected clients.
+        auth: a hook run before the upgrade for every route without its own.
+        origins: allowed ``Origin`` headers (``None`` in the list allows no header).
+        subprotocols: subprotocols the server supports, in order of preference.
+    """
+
+    session_timeout: float | None = None
+    close_on_session_timeout: bool = False
+    max_clients: int | None = None
+    when_full: Literal["reject", "replace_oldest"] = "reject"
+    reject_code: int = 1013
+    auth: AuthHook | None = None
+    origins: Sequence[str | None] | None = None
+    subprotocols: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.when_full not in ("reject", "replace_oldest"):
+            raise ValueError(f"when_full must be 'reject' or 'replace_oldest', not {self.when_full!r}")
+        if self.max_clients is not None and self.max_clients < 1:
+            raise ValueError("max_clients must be at least 1 (or None for no limit)")
+
+
+@dataclass(kw_only=True)
+class WebsocketClientParams(TransportParams):
+    """Client parameters.
+
+    Attributes:
+        add_wav_header: on by default, as in Pipecat's client.
+        additional_headers: extra HTTP headers for the opening handshake.
+        subprotocols: subprotocols to offer.
+        reconnect: reconnect with exponential backoff when the connection
+            fails or drops (the server restarting, say).
+        max_reconnect_attempts: failed attempts in a row before giving up.
+        reconnect_min_delay, reconnect_max_delay, reconnect_factor: the backoff:
+            ``min_delay * factor**(attempt - 1)``, capped at ``max_delay``.
+    """
+
+    add_wav_header: bool = True
+    additional_headers: dict[str, str] | None = None
+    subprotocols: Sequence[str] | None = None
+    reconnect: bool = False
+    max_reconnect_attempts: int = 5
+    reconnect_min_delay: float = 0.5
+    reconnect_max_delay: float = 10.0
+    reconnect_factor: float = 2.0

@@ -1,0 +1,335 @@
+"""The server transport: websockets' asyncio server, inside any running loop.
+
+``await server.start()`` returns as soon as the socket listens; the server
+keeps running in the background (in a notebook, after the cell ends). Each
+client gets a :class:`~wskit.transports.connection.Connection`. A connection
+either belongs to a route handler (``@server.route(...)``, FastAPI style) or,
+when no route is declared, is read by the transport, which calls ``on_frame``
+handlers for every decoded frame (Pipecat style).
+
+Compared with Pipecat's server: several clients with an explicit policy for
+one too many, a session timeout per client (every client, not just the
+first) that can close the session, undecodable messages reported as errors
+instead of dropped, and re-running the start cell replaces the old server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import inspect
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import broadcast as ws_broadcast
+from websockets.http11 import Request, Response
+
+from .. import runtime
+from ..events import Direction, EventKind
+from ..frames import Frame
+from .base import BaseTransport, FrameStream
+from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException, _size
+from .datastructures import WebSocketState
+from .params import AuthHook, WebsocketServerParams
+from .routing import Handler, ParameterError, Route
+
+__all__ = ["WebsocketServerTransport"]
+
+logger = logging.getLogger("wskit")
+F = TypeVar("F", bound=Handler)
+
+
+class WebsocketServerTransport(BaseTransport):
+    """A WebSocket server with Pipecat's surface and Starlette's connections.
+
+    Args:
+        params: server parameters.
+        host: address to bind; ``127.0.0.1`` unless told otherwise.
+        port: port to bind; ``0`` picks a free one (see :attr:`url`).
+
+    Events (``@server.event_handler(name)``), each handler called with the
+    transport first: ``on_websocket_ready()``, ``on_client_connected(conn)``,
+    ``on_client_disconnected(conn)``, ``on_session_timeout(conn)``,
+    ``on_client_rejected(conn_or_None, code, reason)``, ``on_frame(conn, frame)``,
+    ``on_error(conn_or_None, error)``.
+    """
+
+    EVENTS = frozenset(
+        {
+            "on_websocket_ready",
+            "on_client_connected",
+            "on_client_disconnected",
+            "on_session_timeout",
+            "on_client_rejected",
+            "on_frame",
+            "on_error",
+        }
+    )
+
+    def __init__(
+        self, params: WebsocketServerParams | None = None, host: str = "127.0.0.1", port: int = 8765
+    ) -> None:
+        self.params: WebsocketServerParams = params or WebsocketServerParams()
+        super().__init__(self.params)
+        self.host = host
+        self.port = port
+        self.routes: list[Route] = []
+        self._server: Server | None = None
+        self._address: tuple[str, int] | None = None
+        self._clients: dict[int, Connection] = {}
+        # connections between the auth hook and the handler: (conn, route, close code and reason)
+        # (weak: a handshake that fails after the hook never reaches the handler)
+        self._pending: weakref.WeakKeyDictionary[
+            ServerConnection, tuple[Connection, Route | None, tuple[int, str] | None]
+        ] = weakref.WeakKeyDictionary()
+        self._timers: dict[int, asyncio.Task[None]] = {}
+
+    def __repr__(self) -> str:
+        where = self.url if self._server else f"{self.host}:{self.port} (stopped)"
+        return f"<WebsocketServerTransport {where} clients={len(self._clients)}>"
+
+    # -- facts ----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        """``(host, port)`` actually bound, once started."""
+        return self._address
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port/`` to connect to (loopback when bound to every interface)."""
+        if self._address is None:
+            raise RuntimeError("the server is not started: await server.start() first")
+        host, port = self._address
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"ws://[{host}]:{port}/" if ":" in host else f"ws://{host}:{port}/"
+
+    @property
+    def clients(self) -> tuple[Connection, ...]:
+        """Connected clients, oldest first."""
+        return tuple(self._clients.values())
+
+    def frames(self, maxsize: int = 1024) -> FrameStream[tuple[Connection, Frame]]:
+        """``async for conn, frame in server.frames()``: every decoded incoming frame."""
+        return FrameStream(self, maxsize, pairs=True)
+
+    # -- routes -----------------------------------------------------------------
+
+    def route(self, path: str, *, auth: AuthHook | None = None) -> Callable[[F], F]:
+        """Decorator: serve ``path`` (a template like ``/items/{item_id}/ws``) with a handler.
+
+        The handler is ``async def handler(websocket, item_id, q: int | None = None)``:
+        FastAPI-style, with path and query parameters by name. It must
+        ``await websocket.accept()`` before talking. Once any route exists,
+        other paths get HTTP 404. ``auth`` (default ``params.auth``) runs
+        before the upgrade.
+        """
+
+        def register(handler: F) -> F:
+            self.routes.append(Route(path, handler, auth))
+            return handler
+
+        return register
+
+    def _find_route(self, path: str) -> tuple[Route | None, dict[str, str]] | None:
+        if not self.routes:
+            return None, {}
+        for route in self.routes:
+            params = route.match(path)
+            if params is not None:
+                return route, params
+        return None
+
+    # -- lifetime -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen, fire ``on_websocket_ready``, and return; serving goes on in the background.
+
+        An earlier wskit server on the same ``host:port`` (a re-run notebook
+        cell) is stopped first.
+
+        Raises:
+            OSError: the address is taken by something that is not a wskit server.
+        """
+        if self._server is not None:
+            return
+        await self._begin()
+        await runtime.release_address(self.host, self.port, self)
+        try:
+            self._server = await serve(
+                self._handle,
+                self.host,
+                self.port,
+                process_request=self._process_request,
+                origins=self.params.origins,
+                subprotocols=self.params.subprotocols,  # type: ignore[arg-type]
+                **self.params.websockets_options(),
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(
+                    exc.errno,
+                    f"{self.host}:{self.port} is in use by a program other than a wskit server "
+                    "in this process; pick another port or port=0",
+                ) from exc
+            raise
+        sockname = self._server.sockets[0].getsockname()
+        self._address = (sockname[0], sockname[1])
+        runtime.register(self)
+        await self._notify(EventKind.READY, "on_websocket_ready", info={"url": self.url})
+
+    async def stop(self, code: int = 1001, reason: str = "server stopping") -> None:
+        """Close every client (1001 going away by default), stop listening, fire ``STOPPED``."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        try:
+            server.close(close_connections=True, code=code, reason=reason)
+            await server.wait_closed()
+        finally:
+            for timer in self._timers.values():
+                timer.cancel()
+            runtime.unregister(self)
+            self._emit(EventKind.STOPPED)
+
+    def abandon(self) -> None:
+        """Release the listening socket of a server whose loop is gone."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        try:
+            server.server.close()
+        except RuntimeError:  # the closed loop refuses callbacks; the sockets are closed already
+            pass
+        runtime.unregister(self)
+
+    # -- connections --------------------------------------------------------------
+
+    def _reject_http(self, status: int, text: str, ws: ServerConnection) -> Response:
+        self._emit(EventKind.REJECTED, code=status, reason=text)
+        self._spawn(self._call_handlers("on_client_rejected", None, status, text), "wskit.on_client_rejected")
+        return ws.respond(status, text + "\n")
+
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Before the upgrade: route, build the connection, run the auth hook."""
+        path = request.path.partition("?")[0]
+        found = self._find_route(path)
+        if found is None:
+            return self._reject_http(404, f"no WebSocket route for {path}", ws)
+        route, path_params = found
+        host = request.headers.get("host", f"{self.host}:{self.port}")
+        conn = Connection(ws, self, url=f"ws://{host}{request.path}", headers=request.headers, path_params=path_params)
+        auth = route.auth if route is not None and route.auth is not None else self.params.auth
+        close_now = None
+        if auth is not None:
+            try:
+                result = auth(conn)
+                conn.auth = await result if inspect.isawaitable(result) else result
+            except HTTPReject as exc:
+                return self._reject_http(exc.status_code, exc.detail or "rejected", ws)
+            except WebSocketException as exc:
+                close_now = (exc.code, exc.reason)  # accept, then close at once
+            except Exception as exc:
+                self.report_error(exc, hook="auth")
+                return self._reject_http(500, "authentication hook failed", ws)
+        self._pending[ws] = (conn, route, close_now)
+        return None
+
+    async def _reject(self, conn: Connection, code: int, reason: str) -> None:
+        self._emit(EventKind.REJECTED, conn, code=code, reason=reason)
+        await self._call_handlers("on_client_rejected", conn, code, reason)
+        await conn.close(code, reason)
+
+    async def _admit(self, conn: Connection) -> bool:
+        """Apply ``max_clients``: reject the newcomer or replace the oldest."""
+        limit = self.params.max_clients
+        if limit is None or len(self._clients) < limit:
+            return True
+        if self.params.when_full == "reject":
+            await self._reject(conn, self.params.reject_code, f"server full: {limit} client(s) at most")
+            return False
+        while len(self._clients) >= limit:
+            oldest = next(iter(self._clients.values()))
+            del self._clients[oldest.id]
+            self._spawn(oldest.close(1000, "replaced by a newer client"), f"wskit.replace#{oldest.id}")
+        return True
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        """After the upgrade: admit, notify, run the handler, clean up."""
+        conn, route, close_now = self._pending.pop(ws)
+        if close_now is not None:
+            await self._reject(conn, *close_now)
+            return
+        if not await self._admit(conn):
+            return
+        self._clients[conn.id] = conn
+        if self.params.session_timeout is not None:
+            self._timers[conn.id] = self._spawn(self._session_timer(conn), f"wskit.session_timer#{conn.id}")
+        if route is None:  # event-driven: the transport accepts, handlers may send at once
+            await conn.accept()
+        await self._notify(EventKind.CONNECTED, "on_client_connected", conn)
+        try:
+            if route is None:
+                await self._read_frames(conn)
+            else:
+                await route.handler(**route.arguments(conn))
+        except WebSocketDisconnect:
+            pass
+        except ParameterError as exc:
+            self.report_error(exc, conn)
+            await conn.close(1008, str(exc)[:120])
+        except WebSocketException as exc:
+            if exc.code != 1000:
+                self.report_error(exc, conn)
+            await conn.close(exc.code, exc.reason)
+        except Exception as exc:
+            self.report_error(exc, conn, handler=getattr(route, "path", "on_frame"))
+            await conn.close(1011, "internal error")
+        finally:
+            timer = self._timers.pop(conn.id, None)
+            if timer is not None:
+                timer.cancel()
+            self._clients.pop(conn.id, None)
+            await conn.close()
+            conn.client_state = WebSocketState.DISCONNECTED
+            await self._notify(
+                EventKind.DISCONNECTED,
+                "on_client_disconnected",
+                conn,
+                code=conn.close_code,
+                reason=conn.close_reason,
+            )
+
+    async def _session_timer(self, conn: Connection) -> None:
+        assert self.params.session_timeout is not None
+        await asyncio.sleep(self.params.session_timeout)
+        if conn.id not in self._clients:
+            return
+        await self._notify(EventKind.SESSION_TIMEOUT, "on_session_timeout", conn)
+        if self.params.close_on_session_timeout:
+            await conn.close(1000, "session timeout")
+
+    # -- sending to everyone ----------------------------------------------------
+
+    async def broadcast(self, message: Frame | str | bytes) -> int:
+        """Send to every connected client at once; returns how many.
+
+        A frame is serialized once. Built on websockets' ``broadcast``: no
+        backpressure, and clients that are closing are skipped.
+        """
+        data = message if isinstance(message, (str, bytes)) else await self.encode(message)
+        frame = None if isinstance(message, (str, bytes)) else message
+        targets = [c for c in self._clients.values() if c.application_state is WebSocketState.CONNECTED]
+        ws_broadcast([c.websocket for c in targets], data)
+        if self.events.active:
+            size = _size(data)
+            for conn in targets:
+                self._emit(EventKind.MESSAGE, conn, direction=Direction.OUT, raw=data, size=size, frame=frame)
+        return len(targets)
