@@ -134,7 +134,7 @@ def _sync_loop() -> asyncio.AbstractEventLoop:
 def _ensure_nested(loop: asyncio.AbstractEventLoop) -> None:
     if loop in _nested_loops:
         return
-    import nest_asyncio2  # imported on first need: the patch is global
+    import nest_asyncio2  # type: ignore[import-untyped]  # imported on first need: the patch is global
 
     nest_asyncio2.apply(loop)
     _nested_loops.add(loop)
@@ -258,17 +258,10 @@ async def stop_all_async() -> None:
         await asyncio.wait(local, timeout=5)
 
 
-def stop_all() -> asyncio.Task[None] | None:
-    """Stop every transport and background task wskit started.
+def stop_all() -> None:
+    """Stop every transport and background task wskit started, and return when done.
 
-    Safe to call without ``await`` anywhere. Inside a running loop (a notebook
-    cell, an async test) it schedules the work and returns the task, which you
-    may ``await`` to wait for it; with no running loop it finishes before
-    returning.
+    Synchronous, through :func:`run_sync`: callable from a plain notebook cell
+    or a widget callback. In async code, ``await stop_all_async()`` instead.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        run_sync(stop_all_async())
-        return None
-    return spawn(stop_all_async(), name="wskit.stop_all")
+    run_sync(stop_all_async())

@@ -384,3 +384,25 @@ class TestAudio:
         assert isinstance(frame, wskit.AudioFrame)
         assert (frame.audio, frame.sample_rate, frame.num_channels) == (b"\x01\x00\x02\x00", 8000, 1)
         assert frame.samples.tolist() == [[1], [2]]
+
+
+class TestStop:
+    async def test_a_handler_that_never_reads_does_not_hang_stop(self) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+        cancelled = asyncio.Event()
+
+        @server.route("/stuck")
+        async def stuck(websocket: wskit.Connection) -> None:
+            await websocket.accept()
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        await server.start()
+        async with connect(server.url + "stuck"):
+            await eventually(lambda: server.clients)
+            async with asyncio.timeout(3):
+                await server.stop(timeout=0.2)
+        assert cancelled.is_set() and not server.running

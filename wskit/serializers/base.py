@@ -35,9 +35,9 @@ class FrameSerializer(Protocol):
     method receives the transport's parameters when it starts.
     """
 
-    def serialize(self, frame: Frame) -> Message | None | Awaitable[Message | None]: ...
+    def serialize(self, frame: Frame) -> Message | Awaitable[Message | None] | None: ...
 
-    def deserialize(self, data: Message) -> Frame | None | Awaitable[Frame | None]: ...
+    def deserialize(self, data: Message) -> Frame | Awaitable[Frame | None] | None: ...
 
 
 class SerializerError(Exception):
@@ -104,7 +104,8 @@ async def encode(serializer: FrameSerializer, frame: Frame) -> Message:
     if isinstance(result, (bytearray, memoryview)):
         return bytes(result)
     if result is None:
-        raise SerializerError(serializer, "serialize", frame, "returned None: it cannot encode this frame, nothing was sent")
+        problem = "returned None: it cannot encode this frame, nothing was sent"
+        raise SerializerError(serializer, "serialize", frame, problem)
     raise SerializerError(serializer, "serialize", frame, f"returned {type(result).__name__}, expected str or bytes")
 
 
@@ -123,4 +124,5 @@ async def decode(serializer: FrameSerializer, data: Message) -> Frame | None:
         raise SerializerError(serializer, "deserialize", data, _failed(exc)) from exc
     if result is None or isinstance(result, Frame):
         return result
-    raise SerializerError(serializer, "deserialize", data, f"returned {type(result).__name__}, expected a Frame or None")
+    problem = f"returned {type(result).__name__}, expected a Frame or None"
+    raise SerializerError(serializer, "deserialize", data, problem)

@@ -15,6 +15,7 @@ A handler that raises becomes an ``on_error`` event; the connection goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections import deque
@@ -81,7 +82,7 @@ class FrameStream(Generic[T]):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self, timeout: float | None = None) -> T:
+    async def get(self, timeout: float | None = None) -> T:  # noqa: ASYNC109 (queue-style API)
         """The next item.
 
         Raises:
@@ -225,10 +226,8 @@ class BaseTransport:
         """
         if getattr(error, "_wskit_reported", False):
             return
-        try:
+        with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
             error._wskit_reported = True  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
         where = f" on connection #{connection.id}" if connection is not None else ""
         level = logging.WARNING if isinstance(error, SerializerError) else logging.ERROR
         logger.log(level, "%s%s: %s", type(self).__name__, where, error, exc_info=level == logging.ERROR)

@@ -187,10 +187,13 @@ class WebsocketClientTransport(BaseTransport):
 
         def delays() -> Generator[float]:
             while True:
-                delay = min(params.reconnect_min_delay * params.reconnect_factor ** (failures - 1), params.reconnect_max_delay)
-                info = {"attempt": failures + 1, "max_attempts": params.max_reconnect_attempts, "delay": delay}
+                backoff = params.reconnect_min_delay * params.reconnect_factor ** (failures - 1)
+                delay = min(backoff, params.reconnect_max_delay)
+                attempt = failures + 1
+                info = {"attempt": attempt, "max_attempts": params.max_reconnect_attempts, "delay": delay}
                 self._emit(EventKind.RECONNECTING, error=last_error, info=info)
-                self._spawn(self._call_handlers("on_reconnecting", failures + 1, delay, last_error), "wskit.on_reconnecting")
+                handlers = self._call_handlers("on_reconnecting", attempt, delay, last_error)
+                self._spawn(handlers, "wskit.on_reconnecting")
                 yield delay
 
         try:

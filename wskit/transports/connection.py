@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
 from ..events import Direction, Event, EventBus, EventKind
-from ..serializers.base import FrameSerializer, SerializerError, decode, encode
+from ..serializers.base import FrameSerializer, SerializerError, decode
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 
 if TYPE_CHECKING:

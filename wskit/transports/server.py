@@ -16,6 +16,7 @@ instead of dropped, and re-running the start cell replaces the old server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import inspect
 import logging
@@ -69,9 +70,7 @@ class WebsocketServerTransport(BaseTransport):
         }
     )
 
-    def __init__(
-        self, params: WebsocketServerParams | None = None, host: str = "127.0.0.1", port: int = 8765
-    ) -> None:
+    def __init__(self, params: WebsocketServerParams | None = None, host: str = "127.0.0.1", port: int = 8765) -> None:
         self.params: WebsocketServerParams = params or WebsocketServerParams()
         super().__init__(self.params)
         self.host = host
@@ -86,6 +85,7 @@ class WebsocketServerTransport(BaseTransport):
             ServerConnection, tuple[Connection, Route | None, tuple[int, str] | None]
         ] = weakref.WeakKeyDictionary()
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._handlers_running: dict[int, asyncio.Task[Any]] = {}
 
     def __repr__(self) -> str:
         where = self.url if self._server else f"{self.host}:{self.port} (stopped)"
@@ -168,7 +168,7 @@ class WebsocketServerTransport(BaseTransport):
                 self.host,
                 self.port,
                 process_request=self._process_request,
-                origins=self.params.origins,
+                origins=self.params.origins,  # type: ignore[arg-type]
                 subprotocols=self.params.subprotocols,  # type: ignore[arg-type]
                 **self.params.websockets_options(),
             )
@@ -185,14 +185,23 @@ class WebsocketServerTransport(BaseTransport):
         runtime.register(self)
         await self._notify(EventKind.READY, "on_websocket_ready", info={"url": self.url})
 
-    async def stop(self, code: int = 1001, reason: str = "server stopping") -> None:
-        """Close every client (1001 going away by default), stop listening, fire ``STOPPED``."""
+    async def stop(self, code: int = 1001, reason: str = "server stopping", timeout: float = 5.0) -> None:
+        """Close every client (1001 going away by default), stop listening, fire ``STOPPED``.
+
+        Handlers still running ``timeout`` seconds after their connection
+        closed (one that never reads, say) are cancelled, so stopping never hangs.
+        """
         server, self._server = self._server, None
         if server is None:
             return
         try:
             server.close(close_connections=True, code=code, reason=reason)
-            await server.wait_closed()
+            try:
+                await asyncio.wait_for(asyncio.shield(server.wait_closed()), timeout)
+            except TimeoutError:
+                for task in self._handlers_running.values():
+                    task.cancel()
+                await server.wait_closed()
         finally:
             for timer in self._timers.values():
                 timer.cancel()
@@ -204,10 +213,8 @@ class WebsocketServerTransport(BaseTransport):
         server, self._server = self._server, None
         if server is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop refuses callbacks; sockets close anyway
             server.server.close()
-        except RuntimeError:  # the closed loop refuses callbacks; the sockets are closed already
-            pass
         runtime.unregister(self)
 
     # -- connections --------------------------------------------------------------
@@ -270,6 +277,7 @@ class WebsocketServerTransport(BaseTransport):
         if not await self._admit(conn):
             return
         self._clients[conn.id] = conn
+        self._handlers_running[conn.id] = asyncio.current_task()  # type: ignore[assignment]
         if self.params.session_timeout is not None:
             self._timers[conn.id] = self._spawn(self._session_timer(conn), f"wskit.session_timer#{conn.id}")
         if route is None:  # event-driven: the transport accepts, handlers may send at once
@@ -297,6 +305,7 @@ class WebsocketServerTransport(BaseTransport):
             if timer is not None:
                 timer.cancel()
             self._clients.pop(conn.id, None)
+            self._handlers_running.pop(conn.id, None)
             await conn.close()
             conn.client_state = WebSocketState.DISCONNECTED
             await self._notify(
