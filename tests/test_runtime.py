@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 import wskit
-from wskit import runtime
 from tests.transports.test_server import echo_server, free_port
+from wskit import runtime
 
 
 def run_python(code: str) -> str:

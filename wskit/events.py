@@ -143,8 +143,13 @@ class EventBus:
         return lambda: self.unsubscribe(callback)
 
     def unsubscribe(self, callback: Subscriber) -> None:
-        """Stop calling ``callback``; unknown callbacks are ignored."""
-        self._subscribers = tuple(s for s in self._subscribers if s is not callback)
+        """Stop calling ``callback`` (once per subscription); unknown callbacks are ignored."""
+        subscribers = list(self._subscribers)
+        for i, subscriber in enumerate(subscribers):
+            if subscriber is callback:
+                del subscribers[i]
+                self._subscribers = tuple(subscribers)
+                return
 
     def emit(self, event: Event) -> None:
         """Hand ``event`` to every subscriber, in subscription order."""

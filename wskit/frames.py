@@ -151,9 +151,14 @@ class AudioFrame(Frame):
         import numpy as np
 
         array = np.asarray(samples)
-        if array.dtype != np.int16:
+        if array.dtype.kind != "i" or array.dtype.itemsize != 2:
             raise TypeError(f"samples must be int16, not {array.dtype}; convert them first")
-        channels = num_channels or (array.shape[1] if array.ndim == 2 else 1)
+        if array.ndim not in (1, 2):
+            raise ValueError(f"samples must be 1-D (mono) or 2-D (frames, channels), not {array.ndim}-D")
+        shape_channels = array.shape[1] if array.ndim == 2 else 1
+        if num_channels is not None and array.ndim == 2 and num_channels != shape_channels:
+            raise ValueError(f"samples have {shape_channels} channels, num_channels says {num_channels}")
+        channels = num_channels or shape_channels
         return cls(array.astype("<i2", copy=False).tobytes(), sample_rate, channels, **kw)
 
     @property

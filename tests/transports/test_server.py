@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 import wskit
-from wskit import Event, EventKind
 from tests.conftest import eventually
+from wskit import Event, EventKind
 
 
 def recorder(transport: wskit.WebsocketServerTransport | wskit.WebsocketClientTransport) -> list[Event]:
@@ -60,7 +61,7 @@ class TestLifecycle:
             await eventually(lambda: kinds(events, EventKind.MESSAGE))
         await server.stop()
         assert not server.running
-        assert [e.kind for e in events][0] is EventKind.READY
+        assert events[0].kind is EventKind.READY
         assert events[-1].kind is EventKind.STOPPED
 
     async def test_echo_keeps_order(self) -> None:
@@ -188,7 +189,7 @@ class TestClientsPolicy:
         a, b = await connect(server.url), await connect(server.url)
         await eventually(lambda: len(server.clients) == 2)
         c = await connect(server.url)
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(c.recv(), 2)
         assert c.close_code == 1013
         assert rejected == [(1013, "server full: 2 client(s) at most")]
@@ -208,7 +209,7 @@ class TestClientsPolicy:
         b = await connect(server.url)
         await eventually(lambda: len(server.clients) == 2)
         c = await connect(server.url)
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(a.recv(), 2)
         assert (a.close_code, a.close_reason) == (1000, "replaced by a newer client")
         assert first not in server.clients and len(server.clients) == 2
@@ -232,7 +233,7 @@ class TestClientsPolicy:
         await eventually(lambda: len(timed_out) == 3)
         assert timed_out == ids  # the second and third clients too, in order
         for ws in sockets:
-            with pytest.raises(Exception):
+            with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 2)
             assert (ws.close_code, ws.close_reason) == (1000, "session timeout")
 
@@ -279,7 +280,10 @@ class TestBadInput:
         assert [str(e) for _, e in errors] == ["handler exploded"]
         assert isinstance(errors[0][0], wskit.Connection)
         error_event = kinds(events, EventKind.ERROR)[0]
-        assert error_event.info == {"handler": "TestBadInput.test_handler_error_is_reported_and_connection_lives.<locals>.flaky", "event": "on_frame"}
+        assert error_event.info == {
+            "handler": "TestBadInput.test_handler_error_is_reported_and_connection_lives.<locals>.flaky",
+            "event": "on_frame",
+        }
         assert "handler exploded" in caplog.text
 
     async def test_serializer_that_raises(self) -> None:
@@ -332,7 +336,7 @@ class TestBadInput:
         server.add_event_handler("on_error", lambda t, c, e: errors.append(e))
         async with connect(server.url) as bad:
             await bad.send(b"\xff\xfe", text=True)  # a text frame that is not UTF-8
-            with pytest.raises(Exception):
+            with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(bad.recv(), 2)
             assert bad.close_code == 1007
         await eventually(lambda: errors)
@@ -347,7 +351,7 @@ class TestBadInput:
         server.add_event_handler("on_error", lambda t, c, e: errors.append(e))
         async with connect(server.url) as ws:
             await ws.send(b"x" * 1001)
-            with pytest.raises(Exception):
+            with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 2)
             assert ws.close_code == 1009
         await eventually(lambda: errors)

@@ -48,14 +48,15 @@ class SerializerError(Exception):
         operation: ``"serialize"`` or ``"deserialize"``.
         data: the frame (serialize) or message (deserialize) it failed on.
         close_code: the close code that fits if the connection must end
-            (RFC 6455 §7.4.1: 1003 unsupported data, 1007 invalid payload).
+            (RFC 6455 §7.4.1): 1007 (invalid payload) for a message that
+            cannot be decoded, 1011 (internal error) for a frame that cannot be encoded.
     """
 
     def __init__(self, serializer: object, operation: str, data: object, problem: str) -> None:
         self.serializer = serializer
         self.operation = operation
         self.data = data
-        self.close_code = 1007 if isinstance(data, (str, bytes)) else 1003
+        self.close_code = 1007 if operation == "deserialize" else 1011
         super().__init__(f"{describe(serializer)}.{operation} {problem} (on {_what(data)})")
 
 

@@ -107,13 +107,13 @@ class JsonSerializer:
     name = "JsonSerializer"
 
     def serialize(self, frame: Frame) -> str | None:
-        tag = _TAGS.get(type(frame))
+        tag = next((_TAGS[cls] for cls in type(frame).__mro__ if cls in _TAGS), None)
         if tag is None:
             return None
         obj = {"type": tag, **_body(frame), "id": frame.id, "name": frame.name}
         if frame.pts is not None:
             obj["pts"] = frame.pts
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def deserialize(self, data: str | bytes) -> Frame:
         obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)

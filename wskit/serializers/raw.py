@@ -66,7 +66,7 @@ class RawSerializer:
         if isinstance(frame, BinaryFrame):
             return frame.data
         if isinstance(frame, MessageFrame):
-            return json.dumps(frame.data, separators=(",", ":"), ensure_ascii=False)
+            return json.dumps(frame.data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return None
 
     def deserialize(self, data: str | bytes) -> Frame:

@@ -82,7 +82,7 @@ class FrameStream(Generic[T]):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self, timeout: float | None = None) -> T:  # noqa: ASYNC109 (queue-style API)
+    async def get(self, timeout: float | None = None) -> T:
         """The next item.
 
         Raises:

@@ -104,6 +104,14 @@ class Owner(Protocol):
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
 
 
+def _fit_reason(reason: str, limit: int = 123) -> str:
+    """``reason`` cut to fit a close frame: at most ``limit`` UTF-8 bytes, ending in "…"."""
+    data = reason.encode()
+    if len(data) <= limit:
+        return reason
+    return data[: limit - 3].decode(errors="ignore") + "…"
+
+
 def _size(raw: str | bytes) -> int:
     return len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
 
@@ -196,11 +204,15 @@ class Connection:
         self.application_state = WebSocketState.CONNECTED
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent."""
+        """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent.
+
+        A reason longer than a close frame allows (123 UTF-8 bytes, §5.5) is
+        shortened rather than turning the close into a protocol error.
+        """
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
-        await self.websocket.close(code, reason or "")
+        await self.websocket.close(code, _fit_reason(reason or ""))
         self.client_state = WebSocketState.DISCONNECTED
 
     def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:

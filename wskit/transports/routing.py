@@ -14,6 +14,7 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["ParameterError", "Route"]
 
 Handler = Callable[..., Awaitable[None]]
-_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::(str|path))?}")
+_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?}")
+_INT = re.compile(r"[+-]?[0-9]+")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -35,10 +37,16 @@ def compile_template(template: str) -> re.Pattern[str]:
     """Turn ``/items/{item_id}/ws`` into a regex with one named group per parameter."""
     if not template.startswith("/"):
         raise ValueError(f"route path must start with '/': {template!r}")
-    pattern, last = "", 0
+    pattern, last, names = "", 0, set()
     for match in _PARAM.finditer(template):
+        name, kind = match.group(1), match.group(2) or "str"
+        if kind not in ("str", "path"):
+            raise ValueError(f"unknown converter {kind!r} in {template!r}: use {{{name}}} or {{{name}:path}}")
+        if name in names:
+            raise ValueError(f"parameter {name!r} appears twice in {template!r}")
+        names.add(name)
         pattern += re.escape(template[last : match.start()])
-        body = ".+" if match.group(2) == "path" else "[^/]+"
+        body = ".+" if kind == "path" else "[^/]+"
         pattern += f"(?P<{match.group(1)}>{body})"
         last = match.end()
     return re.compile(pattern + re.escape(template[last:]) + r"\Z")
@@ -54,6 +62,8 @@ def _convert(value: str, annotation: Any, name: str) -> Any:
             lowered = value.lower()
             if lowered in _TRUE or lowered in _FALSE:
                 return lowered in _TRUE
+            raise ValueError(value)
+        if annotation is int and not _INT.fullmatch(value):
             raise ValueError(value)
         if annotation in (int, float):
             return annotation(value)
@@ -80,8 +90,18 @@ class Route:
         return f"<Route {self.path} -> {getattr(self.handler, '__qualname__', self.handler)}>"
 
     def match(self, path: str) -> dict[str, str] | None:
-        """The path parameters if ``path`` (without query) matches, else ``None``."""
+        """The path parameters if ``path`` (without query) matches, else ``None``.
+
+        ``path`` is the path as sent, percent-encoded. It is matched as it is,
+        so an encoded slash (``%2F``) stays inside one parameter, and each
+        parameter is then decoded (``bar%20baz`` -> ``bar baz``), as FastAPI
+        passes it to the endpoint. A template with literal characters that
+        travel encoded (``/café/{x}``) is matched against the decoded path.
+        """
         found = self.pattern.match(path)
+        if found is not None:
+            return {name: unquote(value) for name, value in found.groupdict().items()}
+        found = self.pattern.match(unquote(path))
         return found.groupdict() if found else None
 
     def arguments(self, websocket: Connection) -> dict[str, Any]:

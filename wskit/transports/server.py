@@ -292,7 +292,7 @@ class WebsocketServerTransport(BaseTransport):
             pass
         except ParameterError as exc:
             self.report_error(exc, conn)
-            await conn.close(1008, str(exc)[:120])
+            await conn.close(1008, str(exc))
         except WebSocketException as exc:
             if exc.code != 1000:
                 self.report_error(exc, conn)
