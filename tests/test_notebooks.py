@@ -40,12 +40,17 @@ def _text(cell: nbformat.NotebookNode) -> str:
     return "".join(parts)
 
 
-def readme_quickstart() -> str:
+def readme_blocks() -> list[str]:
+    """The python blocks of the README's quickstart section."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Quickstart", 1)[1]
-    found = re.search(r"```python\n(.*?)```", section, re.S)
-    assert found, "no python block in the README quickstart"
-    return found.group(1)
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert blocks, "no python block in the README quickstart"
+    return blocks
+
+
+def readme_quickstart() -> str:
+    return readme_blocks()[0]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -111,3 +116,30 @@ def test_cells_rerun_in_a_kernel() -> None:
     assert outputs[3].strip() == "TEXT 'second' [6 chars]"
     assert outputs[5].strip().endswith("[RuntimeError('background failure')]")
     assert outputs[6].strip() == "[]"
+
+
+def test_readme_route_example() -> None:
+    """The README's FastAPI-style route, served and called as the README says."""
+    route_example = readme_blocks()[1]
+    (output,) = execute(
+        [
+            "import asyncio, wskit\n"
+            "server = wskit.WebsocketServerTransport(port=0)\n" + route_example + "\nawait server.start()\n"
+            "base = server.url.rstrip('/')\n"
+            "client = wskit.WebsocketClientTransport(base + '/items/foo/ws?token=t1&q=2')\n"
+            "replies = client.frames()\n"
+            "await client.start()\n"
+            "await client.send_text('hi')\n"
+            "print(await replies.get(timeout=2))\n"
+            "codes = []\n"
+            "anonymous = wskit.WebsocketClientTransport(base + '/items/foo/ws')\n"
+            "anonymous.add_event_handler('on_disconnected', lambda t, c: codes.append(c.close_code))\n"
+            "await anonymous.start()\n"
+            "for _ in range(200):\n"
+            "    if codes: break\n"
+            "    await asyncio.sleep(0.01)\n"
+            "print(codes)\n"
+            "await wskit.stop_all_async()"
+        ]
+    )
+    assert output.splitlines() == ["TEXT \"'hi' for item foo (token t1, q=2)\" [33 chars]", "[1008]"]

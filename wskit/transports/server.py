@@ -127,9 +127,11 @@ class WebsocketServerTransport(BaseTransport):
 
         The handler is ``async def handler(websocket, item_id, q: int | None = None)``:
         FastAPI-style, with path and query parameters by name. It must
-        ``await websocket.accept()`` before talking. Once any route exists,
-        other paths get HTTP 404. ``auth`` (default ``params.auth``) runs
-        before the upgrade.
+        ``await websocket.accept()`` before talking, and it does the reading:
+        ``on_frame`` handlers are not called for its connection (``frames()``
+        streams still see what it receives with ``receive_frame``). Once any
+        route exists, other paths get HTTP 404. ``auth`` (default
+        ``params.auth``) runs before the upgrade.
         """
 
         def register(handler: F) -> F:
