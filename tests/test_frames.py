@@ -54,12 +54,14 @@ class TestIdentity:
         with pytest.raises(TypeError):
             InterruptionFrame(42)  # type: ignore[call-arg]
 
-    def test_frozen(self) -> None:
-        frame = TextFrame("hi")
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            frame.text = "bye"  # type: ignore[misc]
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            frame.id = 1  # type: ignore[misc]
+    def test_slotted(self) -> None:
+        with pytest.raises(AttributeError):
+            TextFrame("hi").colour = "red"  # type: ignore[attr-defined]
+
+    def test_replace_keeps_identity_fields(self) -> None:
+        frame = TextFrame("hi", pts=5)
+        copy = dataclasses.replace(frame, text="bye")
+        assert (copy.id, copy.name, copy.pts, copy.text) == (frame.id, frame.name, 5, "bye")
 
     def test_every_frame_is_a_frame(self) -> None:
         frames = [

@@ -56,9 +56,9 @@ class Direction(enum.StrEnum):
     OUT = "out"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """One thing that happened on a transport.
+    """One thing that happened on a transport (a record: treat it as read-only).
 
     Attributes:
         kind: what happened.

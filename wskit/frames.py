@@ -4,10 +4,13 @@ A *frame* is one application-level unit: a text, a JSON message, a chunk of
 PCM audio. Serializers turn frames into WebSocket messages and back; the wire
 frames of RFC 6455 §5 are a different thing and live in ``wskit.wire``.
 
-Frames are small frozen dataclasses. Each carries an ``id`` (unique in the
+Frames are small slotted dataclasses. Each carries an ``id`` (unique in the
 process), a ``name`` (``"TextFrame#7"``) and an optional presentation
 timestamp ``pts`` in nanoseconds, like Pipecat's frames, so a frame can be
-followed through logs and plots.
+followed through logs and plots. Treat them as values: one frame reaches
+every observer, so change a copy (``dataclasses.replace``), not the frame.
+They are not frozen because a frozen dataclass costs twice as much to
+build, and a frame is built for every message.
 """
 
 from __future__ import annotations
@@ -48,21 +51,21 @@ def _preview(value: str | bytes, limit: int = 40) -> str:
     return value[:half].hex(" ") + " … " + value[-half:].hex(" ")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Frame:
     """Base of all frames: identity and timing shared by every kind."""
 
     _: KW_ONLY
-    id: int = field(default_factory=_next_id)
+    id: int = field(default_factory=_ids.__next__)
     name: str = ""
     pts: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
-            object.__setattr__(self, "name", f"{type(self).__name__}#{self.id}")
+            self.name = f"{type(self).__name__}#{self.id}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TextFrame(Frame):
     """A piece of text (a WebSocket text message in the raw serializer)."""
 
@@ -77,7 +80,7 @@ class TextFrame(Frame):
         return f"TEXT {_preview(self.text)} [{len(self.text)} chars]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BinaryFrame(Frame):
     """Opaque bytes (a WebSocket binary message in the raw serializer)."""
 
@@ -85,7 +88,7 @@ class BinaryFrame(Frame):
 
     def __post_init__(self) -> None:
         if isinstance(self.data, (bytearray, memoryview)):
-            object.__setattr__(self, "data", bytes(self.data))
+            self.data = bytes(self.data)
         elif not isinstance(self.data, bytes):
             raise TypeError(f"BinaryFrame.data must be bytes, not {type(self.data).__name__}")
         Frame.__post_init__(self)
@@ -94,7 +97,7 @@ class BinaryFrame(Frame):
         return f"BINARY {_preview(self.data)} [{len(self.data)} bytes]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageFrame(Frame):
     """A JSON-able value (dict, list, str, number, bool or None)."""
 
@@ -104,7 +107,7 @@ class MessageFrame(Frame):
         return f"MESSAGE {_preview(repr(self.data))}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AudioFrame(Frame):
     """A chunk of PCM audio: little-endian int16, channels interleaved.
 
@@ -120,7 +123,7 @@ class AudioFrame(Frame):
 
     def __post_init__(self) -> None:
         if isinstance(self.audio, (bytearray, memoryview)):
-            object.__setattr__(self, "audio", bytes(self.audio))
+            self.audio = bytes(self.audio)
         elif not isinstance(self.audio, bytes):
             raise TypeError(f"AudioFrame.audio must be bytes, not {type(self.audio).__name__}")
         if self.audio.startswith(b"RIFF"):
@@ -128,9 +131,9 @@ class AudioFrame(Frame):
 
             if wav.is_wav(self.audio):
                 pcm, rate, channels = wav.parse(self.audio)
-                object.__setattr__(self, "audio", pcm)
-                object.__setattr__(self, "sample_rate", rate)
-                object.__setattr__(self, "num_channels", channels)
+                self.audio = pcm
+                self.sample_rate = rate
+                self.num_channels = channels
         if not isinstance(self.sample_rate, int) or isinstance(self.sample_rate, bool) or self.sample_rate <= 0:
             raise ValueError(f"AudioFrame.sample_rate must be a positive int, got {self.sample_rate!r}")
         if not isinstance(self.num_channels, int) or isinstance(self.num_channels, bool) or self.num_channels <= 0:
@@ -185,7 +188,7 @@ class AudioFrame(Frame):
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TranscriptionFrame(Frame):
     """Text recognised from speech, with who said it and when."""
 
@@ -197,7 +200,7 @@ class TranscriptionFrame(Frame):
         return f"TRANSCRIPTION {_preview(self.text)} user={self.user_id!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InterruptionFrame(Frame):
     """The user started talking: stop what you are playing."""
 

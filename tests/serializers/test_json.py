@@ -271,7 +271,7 @@ def test_interruption_round_trip() -> None:
 
 class TestEdgeFrames:
     def test_subclass_serializes_as_its_base(self) -> None:
-        @dataclasses.dataclass(frozen=True, slots=True)
+        @dataclasses.dataclass(slots=True)
         class Shout(TextFrame):
             pass
 

@@ -89,15 +89,16 @@ class FrameStream(Generic[T]):
             TimeoutError: nothing arrived within ``timeout`` seconds.
             StopAsyncIteration: the stream is closed and empty.
         """
-        async with asyncio.timeout(timeout):
-            while not self._items:
-                if self._closed:
-                    raise StopAsyncIteration
-                self._waiter = asyncio.get_running_loop().create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
+        if not self._items:  # the timeout scope costs ~2 µs: only enter it to wait
+            async with asyncio.timeout(timeout):
+                while not self._items:
+                    if self._closed:
+                        raise StopAsyncIteration
+                    self._waiter = asyncio.get_running_loop().create_future()
+                    try:
+                        await self._waiter
+                    finally:
+                        self._waiter = None
         item: T = self._items.popleft()
         return item
 
@@ -199,7 +200,7 @@ class BaseTransport:
         for handler in self._handlers.get(name, ()):
             try:
                 result = handler(self, *args)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
             except WebSocketDisconnect:
                 logger.debug("%s handler %r: peer disconnected", name, handler)
