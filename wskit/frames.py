@@ -36,10 +36,6 @@ __all__ = [
 _ids = itertools.count(1)
 
 
-def _next_id() -> int:
-    return next(_ids)
-
-
 def _preview(value: str | bytes, limit: int = 40) -> str:
     """A short readable rendering: quoted text or hex bytes, middle elided."""
     if isinstance(value, str):

@@ -10,6 +10,7 @@ import pytest
 import wskit
 from tests.conftest import eventually
 from tests.transports.test_server import echo_server, free_port, kinds, recorder
+from wskit import EventKind
 
 
 def client_for(url: str, **params: Any) -> wskit.WebsocketClientTransport:
@@ -86,9 +87,6 @@ class TestConnect:
         await server.stop()
         await eventually(lambda: codes == [1001])
         await eventually(lambda: not client.running)
-
-
-EventKind = wskit.EventKind
 
 
 class TestReconnect:

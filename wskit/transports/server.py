@@ -282,10 +282,10 @@ class WebsocketServerTransport(BaseTransport):
         self._handlers_running[conn.id] = asyncio.current_task()  # type: ignore[assignment]
         if self.params.session_timeout is not None:
             self._timers[conn.id] = self._spawn(self._session_timer(conn), f"wskit.session_timer#{conn.id}")
-        if route is None:  # event-driven: the transport accepts, handlers may send at once
-            await conn.accept()
-        await self._notify(EventKind.CONNECTED, "on_client_connected", conn)
         try:
+            if route is None:  # event-driven: the transport accepts, handlers may send at once
+                await conn.accept()
+            await self._notify(EventKind.CONNECTED, "on_client_connected", conn)
             if route is None:
                 await self._read_frames(conn)
             else:
