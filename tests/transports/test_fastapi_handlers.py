@@ -10,7 +10,6 @@ transcript from both.
 """
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,12 +17,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import wskit
+from tests.peers.clients import TIMEOUT, next_texts, started
 from tests.peers.fastapi_apps import app as fastapi_app
 from tests.peers.fastapi_apps import run_uvicorn
 from wskit import CloseCode, WebSocket, WebSocketException
 from wskit.transports.routing import ParameterError
-
-TIMEOUT = 10.0
 
 
 def seed_server() -> wskit.WebsocketServerTransport:
@@ -134,23 +132,6 @@ def events(server: wskit.WebsocketServerTransport) -> Recorder:
 def base(server: wskit.WebsocketServerTransport) -> str:
     """``ws://127.0.0.1:<port>``, without the trailing slash."""
     return server.url.rstrip("/")
-
-
-@contextlib.asynccontextmanager
-async def started(client: wskit.WebsocketClientTransport) -> AsyncIterator[wskit.WebsocketClientTransport]:
-    async with asyncio.timeout(TIMEOUT):
-        await client.start()
-    try:
-        yield client
-    finally:
-        async with asyncio.timeout(TIMEOUT):
-            await client.stop()
-
-
-async def next_texts(stream: wskit.transports.FrameStream[wskit.Frame], count: int) -> list[str]:
-    frames = [await stream.get(timeout=TIMEOUT) for _ in range(count)]
-    assert [type(f) for f in frames] == [wskit.TextFrame] * count, frames
-    return [f.text for f in frames if isinstance(f, wskit.TextFrame)]
 
 
 async def close_of(ws: ClientConnection) -> tuple[int | None, str]:

@@ -6,7 +6,6 @@ the test's own loop, on 127.0.0.1 and a free port.
 """
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -15,36 +14,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 import wskit
+from tests.peers.clients import TIMEOUT, next_frames, started, texts
 from tests.peers.fastapi_apps import app, run_uvicorn
-
-TIMEOUT = 10.0
 
 
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
     async with run_uvicorn(app) as url:
         yield url
-
-
-@contextlib.asynccontextmanager
-async def started(client: wskit.WebsocketClientTransport) -> AsyncIterator[wskit.WebsocketClientTransport]:
-    async with asyncio.timeout(TIMEOUT):
-        await client.start()
-    try:
-        yield client
-    finally:
-        async with asyncio.timeout(TIMEOUT):
-            await client.stop()
-
-
-async def next_frames(stream: wskit.transports.FrameStream[wskit.Frame], count: int) -> list[wskit.Frame]:
-    return [await stream.get(timeout=TIMEOUT) for _ in range(count)]
-
-
-def texts(frames: list[wskit.Frame]) -> list[str]:
-    """The texts of ``frames``, which must all be text frames."""
-    assert [type(f) for f in frames] == [wskit.TextFrame] * len(frames), frames
-    return [f.text for f in frames if isinstance(f, wskit.TextFrame)]
 
 
 # -- seed 002: echo chat ------------------------------------------------------
