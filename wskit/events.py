@@ -44,6 +44,7 @@ class EventKind(enum.StrEnum):
     DISCONNECTED = "disconnected"  # a connection closed; code and reason set
     REJECTED = "rejected"  # a server turned a client away (HTTP status or close code)
     MESSAGE = "message"  # a WebSocket message went in or out
+    WIRE = "wire"  # one wire frame (RFC 6455 §5.2) went in or out, seen by wskit.wire.tap
     SESSION_TIMEOUT = "session_timeout"  # a connection reached its session timeout
     RECONNECTING = "reconnecting"  # a client will retry; info holds attempt and delay
     ERROR = "error"  # something failed; error holds the exception
@@ -70,7 +71,11 @@ class Event:
         frame: the decoded (in) or encoded (out) frame, when a serializer was involved.
         error: the exception, for ``ERROR`` events.
         code, reason: close code and reason (RFC 6455 §7.4), HTTP status for rejections.
-        info: small extra facts (``attempt``, ``delay``, ``handler`` …).
+        info: small extra facts (``attempt``, ``delay``, ``handler`` …). For
+            ``WIRE`` events: ``opcode`` (``"TEXT"``, ``"BINARY"``, ``"CONT"``,
+            ``"PING"``, ``"PONG"``, ``"CLOSE"``), ``fin``, ``rsv1`` (compressed)
+            and ``length`` (payload bytes); ``raw`` is then the payload, and
+            ``code``/``reason`` are set for ``CLOSE`` frames.
         time: ``time.monotonic()`` when it happened; see :attr:`wall_time`.
     """
 

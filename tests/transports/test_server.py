@@ -257,6 +257,43 @@ class TestClientsPolicy:
             assert await asyncio.wait_for(ws.recv(), 2) == b"\x01"
             await ws.close()
 
+    async def test_connections_count_messages_and_bytes_each_way(self) -> None:
+        server = await echo_server()
+        async with connect(server.url) as ws:
+            await ws.send("héllo")  # 6 bytes in UTF-8
+            await ws.send(b"\x00" * 10)
+            for _ in range(2):
+                await asyncio.wait_for(ws.recv(), 2)
+            (conn,) = server.clients
+            assert await server.broadcast("all") == 1
+            await asyncio.wait_for(ws.recv(), 2)
+            assert (conn.messages_in, conn.bytes_in) == (2, 16)
+            assert (conn.messages_out, conn.bytes_out) == (3, 19)
+
+    async def test_ping_returns_the_round_trip_and_sets_latency(self) -> None:
+        server = await echo_server()
+        client = wskit.WebsocketClientTransport(server.url)
+        await client.start()
+        assert client.connection is not None
+        assert client.connection.latency == 0.0
+        rtt = await client.connection.ping()
+        assert 0 < rtt < 2
+        assert client.connection.latency == rtt
+        await eventually(lambda: server.clients)
+        assert 0 < await server.clients[0].ping(b"server-side") < 2
+
+    async def test_ping_on_a_closed_connection_is_a_disconnect(self) -> None:
+        server = await echo_server()
+        client = wskit.WebsocketClientTransport(server.url)
+        await client.start()
+        conn = client.connection
+        assert conn is not None
+        await eventually(lambda: server.clients)
+        await server.stop()
+        with pytest.raises(wskit.WebSocketDisconnect) as caught:
+            await conn.ping()
+        assert caught.value.code == 1001
+
 
 class TestBadInput:
     async def test_handler_error_is_reported_and_connection_lives(self, caplog: pytest.LogCaptureFixture) -> None:

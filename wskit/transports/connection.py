@@ -15,6 +15,7 @@ runs before the upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -129,6 +130,8 @@ class Connection:
         state: free-form per-connection storage (``websocket.state.user = ...``).
         auth: what the auth hook returned (``None`` without one).
         connected_at: ``time.monotonic()`` at the upgrade.
+        messages_in, messages_out, bytes_in, bytes_out: WebSocket messages
+            and their payload bytes (UTF-8 for text) each way, so far.
     """
 
     def __init__(
@@ -152,6 +155,8 @@ class Connection:
         self.connected_at = time.monotonic()
         self.client_state = WebSocketState.CONNECTED
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
+        self.messages_in = self.messages_out = 0
+        self.bytes_in = self.bytes_out = 0
         self._owner = owner
 
     def __repr__(self) -> str:
@@ -183,6 +188,11 @@ class Connection:
     @property
     def close_reason(self) -> str:
         return self.websocket.close_reason or ""
+
+    @property
+    def latency(self) -> float:
+        """The last ping round trip in seconds (keepalive or :meth:`ping`); 0 before the first."""
+        return self.websocket.latency
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -230,9 +240,17 @@ class Connection:
     # -- events -------------------------------------------------------------
 
     def _emit(self, direction: Direction, raw: str | bytes, frame: Frame | None) -> None:
+        """Count a message that went in or out, and tell the transport's subscribers."""
+        size = _size(raw)
+        if direction is Direction.IN:
+            self.messages_in += 1
+            self.bytes_in += size
+        else:
+            self.messages_out += 1
+            self.bytes_out += size
         bus = self._owner.events
         if bus.active:
-            bus.emit(Event(EventKind.MESSAGE, self._owner, self, direction, raw, _size(raw), frame))
+            bus.emit(Event(EventKind.MESSAGE, self._owner, self, direction, raw, size, frame))
 
     # -- receiving ------------------------------------------------------------
 
@@ -339,6 +357,20 @@ class Connection:
                 continue
             except WebSocketDisconnect:
                 return
+
+    async def ping(self, data: str | bytes | None = None, timeout: float | None = 10.0) -> float:
+        """Send a ping (RFC 6455 §5.5.2) and return the round trip to its pong, in seconds.
+
+        Raises:
+            TimeoutError: no pong within ``timeout`` seconds.
+            WebSocketDisconnect: the connection is closed.
+        """
+        try:
+            pong = await self.websocket.ping(data)
+            async with asyncio.timeout(timeout):
+                return await pong
+        except ConnectionClosed as exc:
+            raise self._disconnect(exc) from None
 
     # -- sending --------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from .. import runtime
 from ..events import Direction, EventKind
 from ..frames import Frame
 from .base import BaseTransport, FrameStream
-from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException, _size
+from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
@@ -339,8 +339,6 @@ class WebsocketServerTransport(BaseTransport):
         frame = None if isinstance(message, (str, bytes)) else message
         targets = [c for c in self._clients.values() if c.application_state is WebSocketState.CONNECTED]
         ws_broadcast([c.websocket for c in targets], data)
-        if self.events.active:
-            size = _size(data)
-            for conn in targets:
-                self._emit(EventKind.MESSAGE, conn, direction=Direction.OUT, raw=data, size=size, frame=frame)
+        for conn in targets:
+            conn._emit(Direction.OUT, data, frame)
         return len(targets)

@@ -1,0 +1,37 @@
+"""wskit's command line: ``wskit <command>`` (or ``python -m wskit <command>``).
+
+Commands:
+
+* ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
+  headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import lab
+
+    parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    lab.add_arguments(
+        commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=lab.__doc__),
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":
+        from . import lab
+
+        return lab.run(lab.from_arguments(args, extra))
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
+    return 2  # pragma: no cover
