@@ -326,6 +326,24 @@ async def test_unknown_path_is_refused_with_http_404(
     assert server.clients == ()
 
 
+async def test_on_frame_handlers_serve_the_paths_no_route_claims(
+    server: wskit.WebsocketServerTransport, base: str, events: Recorder
+) -> None:
+    """An on_frame echo and FastAPI-style routes share one server (the README does both)."""
+
+    @server.event_handler("on_frame")
+    async def echo(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+        await conn.send(frame)
+
+    async with asyncio.timeout(TIMEOUT), connect(f"{base}/nowhere") as ws:
+        await ws.send("ping")
+        assert await ws.recv() == "ping"
+    async with asyncio.timeout(TIMEOUT), connect(f"{base}/ws") as ws:
+        await ws.send("hi")
+        assert await ws.recv() == "Message text was: hi"  # the route still serves its own path
+    assert events.of(wskit.EventKind.REJECTED) == []
+
+
 async def test_q_that_is_not_an_int_closes_with_1008_and_an_error_event(base: str, events: Recorder) -> None:
     async with asyncio.timeout(TIMEOUT), connect(f"{base}/items/foo/ws?token=t&q=abc") as ws:
         assert await close_of(ws) == (1008, "parameter 'q': 'abc' is not a valid int")

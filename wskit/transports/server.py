@@ -129,9 +129,11 @@ class WebsocketServerTransport(BaseTransport):
         FastAPI-style, with path and query parameters by name. It must
         ``await websocket.accept()`` before talking, and it does the reading:
         ``on_frame`` handlers are not called for its connection (``frames()``
-        streams still see what it receives with ``receive_frame``). Once any
-        route exists, other paths get HTTP 404. ``auth`` (default
-        ``params.auth``) runs before the upgrade.
+        streams still see what it receives with ``receive_frame``). Paths no
+        route matches are served the event-driven way (``on_frame``) when the
+        server has ``on_frame`` handlers, so an echo and routes share one
+        server; without ``on_frame`` handlers they get HTTP 404. ``auth``
+        (default ``params.auth``) runs before the upgrade.
         """
 
         def register(handler: F) -> F:
@@ -141,12 +143,15 @@ class WebsocketServerTransport(BaseTransport):
         return register
 
     def _find_route(self, path: str) -> tuple[Route | None, dict[str, str]] | None:
-        if not self.routes:
-            return None, {}
+        """The route serving ``path`` and its parameters; ``(None, {})`` for the
+        event-driven mode (no routes, or ``on_frame`` handlers take the rest);
+        ``None`` when nothing serves it (HTTP 404)."""
         for route in self.routes:
             params = route.match(path)
             if params is not None:
                 return route, params
+        if not self.routes or self._handlers.get("on_frame"):
+            return None, {}
         return None
 
     # -- lifetime -----------------------------------------------------------------
