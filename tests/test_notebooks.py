@@ -49,10 +49,6 @@ def readme_blocks() -> list[str]:
     return blocks
 
 
-def readme_quickstart() -> str:
-    return readme_blocks()[0]
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
@@ -68,12 +64,15 @@ def test_notebooks_exist() -> None:
 
 
 def test_readme_quickstart_in_a_notebook() -> None:
-    (output,) = execute([readme_quickstart()])
+    quickstart, _, stop = readme_blocks()
+    output, stopped = execute([quickstart, stop + "\nprint(wskit.runtime.transports())"])
     assert output.strip() == "TEXT 'hello' [5 chars]"
+    assert stopped.strip() == "[]"
 
 
 def test_readme_quickstart_in_a_script() -> None:
-    body = textwrap.indent(readme_quickstart(), "    ")
+    quickstart, _, stop = readme_blocks()
+    body = textwrap.indent(quickstart + stop, "    ")
     script = f"import asyncio\n\n\nasync def main():\n{body}\n\nasyncio.run(main())\n"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
@@ -119,13 +118,18 @@ def test_cells_rerun_in_a_kernel() -> None:
 
 
 def test_readme_route_example() -> None:
-    """The README's FastAPI-style route, served and called as the README says."""
-    route_example = readme_blocks()[1]
-    (output,) = execute(
+    """The README's FastAPI-style route, on the quickstart's server, next to its echo."""
+    quickstart, route_example, stop = readme_blocks()
+    _, output, _ = execute(
         [
-            "import asyncio, wskit\n"
-            "server = wskit.WebsocketServerTransport(port=0)\n" + route_example + "\nawait server.start()\n"
+            quickstart,
+            "import asyncio\n" + route_example + "\n"
             "base = server.url.rstrip('/')\n"
+            "echo = wskit.WebsocketClientTransport(base + '/anywhere')\n"
+            "echoed = echo.frames()\n"
+            "await echo.start()\n"
+            "await echo.send_text('still echoing')\n"
+            "print(await echoed.get(timeout=2))\n"
             "client = wskit.WebsocketClientTransport(base + '/items/foo/ws?token=t1&q=2')\n"
             "replies = client.frames()\n"
             "await client.start()\n"
@@ -138,8 +142,12 @@ def test_readme_route_example() -> None:
             "for _ in range(200):\n"
             "    if codes: break\n"
             "    await asyncio.sleep(0.01)\n"
-            "print(codes)\n"
-            "await wskit.stop_all_async()"
+            "print(codes)\n",
+            stop,
         ]
     )
-    assert output.splitlines() == ["TEXT \"'hi' for item foo (token t1, q=2)\" [33 chars]", "[1008]"]
+    assert output.splitlines() == [
+        "TEXT 'still echoing' [13 chars]",
+        "TEXT \"'hi' for item foo (token t1, q=2)\" [33 chars]",
+        "[1008]",
+    ]
