@@ -276,9 +276,10 @@ async def test_binary_modes() -> None:
 
 async def test_double_slash_sends_a_line_starting_with_a_slash() -> None:
     server, events = await in_process_server()
-    result = await run_wskit("connect", server.url, stdin="//etc/hosts\n/nope\n")
+    result = await run_wskit("connect", server.url, stdin="//etc/hosts\n/nope\n/help\n")
     assert received(events) == ["/etc/hosts"]
     assert "unknown command /nope" in result.err
+    assert "* " + connect_cli.COMMANDS_HELP.replace("\n", "\n  ") + "\n" in result.out
 
 
 async def test_headers_token_and_subprotocol_reach_the_server() -> None:
@@ -390,3 +391,18 @@ async def test_serve_chat_page() -> None:
         status, headers, body = await http_get(page_url)
         await server.stop()
     assert status == 200 and headers["Content-Type"].startswith("text/html") and body == wskit.CHAT_PAGE
+
+
+def test_frames_integration_point_calls_the_wire_tap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--frames`` goes through ``wskit.wire.tap(server)`` (the contract), and only there."""
+    import types
+
+    from wskit.cli import serve as serve_cli
+
+    tapped: list[object] = []
+    fake = types.ModuleType("wskit.wire")
+    fake.tap = lambda server: tapped.append(server) or "handle"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "wskit.wire", fake)
+    server = wskit.WebsocketServerTransport(port=0)
+    assert serve_cli._tap_wire(server) == "handle"
+    assert tapped == [server]

@@ -46,6 +46,7 @@ from ..transports.connection import WebSocketDisconnect
 from . import loop
 
 __all__ = [
+    "COMMANDS_HELP",
     "EXIT_ABNORMAL",
     "EXIT_CLOSED_WITH_ERROR",
     "EXIT_CODES",
@@ -76,6 +77,14 @@ EXIT_CODES = {
     EXIT_CLOSED_WITH_ERROR: "the server closed with an error code (not 1000/1001)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
+
+#: What ``/help`` prints.
+COMMANDS_HELP = """\
+/ping [DATA]            ping (RFC 6455 §5.5.2) and print the round trip
+/close [CODE [REASON]]  close with CODE (default 1000) and REASON, then exit
+/binary HEX             send a binary message
+/help                   list the commands
+//TEXT                  send /TEXT"""
 
 _BINARY_PREVIEW = 1024  # bytes of a received binary message shown before eliding the rest
 _QUIET = 0.1  # after the last expected reply, wait this long for stragglers
@@ -275,7 +284,7 @@ class _Session:
             except ValueError as exc:
                 self.note(f"not sent: /binary needs hex: {exc}")
         elif name == "/help":
-            self.show(_marked("* ", (__doc__ or "").split("::")[1].strip("\n")))
+            self.show(_marked("* ", COMMANDS_HELP))
         else:
             self.note(f"unknown command {name} (/help lists them; // sends a line starting with /)")
 

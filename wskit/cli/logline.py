@@ -40,6 +40,6 @@ def format_event(event: Event) -> str:
     arrow = _ARROWS.get(event.direction, "  ") if event.direction is not None else "  "
     opcode = event.opcode or ""
     size = f"{event.size} B" if event.raw is not None or opcode else ""
-    line = f"{stamp}  {client_label(event.connection):<22} {arrow}  {event.kind.value:<12} {opcode:<6} {size:>9}"
+    line = f"{stamp}  {client_label(event.connection):<22} {arrow}  {event.kind!s:<12} {opcode:<6} {size:>9}"
     details = event.details()
     return f"{line}  {details}" if details else line.rstrip()

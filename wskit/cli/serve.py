@@ -75,15 +75,17 @@ def token_auth(token: str) -> AuthHook:
     return check
 
 
-def _tap_wire(server: WebsocketServerTransport) -> None:
+def _tap_wire(server: WebsocketServerTransport) -> object:
     """INTEGRATION POINT: log wire frames through ``wskit.wire.tap`` (built separately).
 
     ``tap(server)`` makes the server emit ``EventKind.WIRE`` events (one per
     RFC 6455 frame, control frames included), which the log renders like any
-    other event. This is the only place the command line touches ``wskit.wire``.
+    other event. This is the only place the command line touches ``wskit.wire``;
+    what ``tap`` returns is kept for as long as the server runs.
     """
     wire = importlib.import_module("wskit.wire")
-    wire.tap(server)
+    tap: object = wire.tap(server)
+    return tap
 
 
 def _has_wire() -> bool:
@@ -134,8 +136,7 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
         print(format_event(event), flush=True)
 
     server.events.subscribe(log)
-    if args.frames:
-        _tap_wire(server)
+    wire_tap = _tap_wire(server) if args.frames else None
 
     stop = asyncio.Event()
     running_loop = asyncio.get_running_loop()
@@ -146,6 +147,7 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
         await stop.wait()
     finally:
         await server.stop()
+        del wire_tap
         print("wskit serve: stopped", flush=True)
     return 0
 
