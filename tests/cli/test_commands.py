@@ -168,7 +168,7 @@ async def test_stdin_end_waits_for_replies_in_flight() -> None:
         await conn.send(frame)
 
     server, _ = await in_process_server(slow_echo)
-    result = await run_wskit("connect", server.url, stdin="one\ntwo\n")
+    result = await run_wskit("connect", server.url, "--wait", "10", stdin="one\ntwo\n")
     assert result.code == 0
     assert "< one\n" in result.out and "< two\n" in result.out
 
