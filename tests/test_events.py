@@ -130,6 +130,52 @@ class TestEventStr:
         assert str(e) == f"{STAMP} error #1 in TEXT 'x' [1 bytes] code=1007 'bad' KeyError: 'k' handler=echo"
 
 
+def wire(opcode: str, raw: bytes, direction: Direction = Direction.IN, **kw: object) -> Event:
+    """A WIRE event as ``wskit.wire.tap`` emits it (the contract): payload unmasked, flags in ``info``."""
+    info = {"opcode": opcode, "fin": kw.pop("fin", True), "rsv1": kw.pop("rsv1", False), "length": len(raw)}
+    return event(
+        EventKind.WIRE, connection=FakeConnection(2), direction=direction, raw=raw, size=len(raw), info=info, **kw
+    )
+
+
+@pytest.mark.usefixtures("utc")
+class TestWireEventStr:
+    def test_ping_shows_opcode_payload_and_length(self) -> None:
+        assert str(wire("PING", b"\x01\x02")) == f"{STAMP} wire #2 in PING 01 02 [2 bytes]"
+
+    def test_empty_pong(self) -> None:
+        assert str(wire("PONG", b"", Direction.OUT)) == f"{STAMP} wire #2 out PONG [0 bytes]"
+
+    def test_close_shows_code_and_reason_not_the_payload(self) -> None:
+        e = wire("CLOSE", b"\x03\xe8bye", code=1000, reason="bye")
+        assert str(e) == f"{STAMP} wire #2 in CLOSE [5 bytes] code=1000 'bye'"
+
+    def test_whole_text_frame_reads_as_text(self) -> None:
+        assert str(wire("TEXT", "hé".encode())) == f"{STAMP} wire #2 in TEXT 'hé' [3 bytes]"
+
+    def test_fragment_and_compressed_flags(self) -> None:
+        assert str(wire("TEXT", b"ab", fin=False)) == f"{STAMP} wire #2 in TEXT 61 62 [2 bytes] fin=0"
+        e = wire("BINARY", b"\xff", rsv1=True)
+        assert str(e) == f"{STAMP} wire #2 in BINARY ff [1 bytes] rsv1 (compressed)"
+
+    def test_unknown_info_keys_are_kept(self) -> None:
+        e = wire("CONT", b"")
+        e.info = {**(e.info or {}), "masked": True}
+        assert str(e) == f"{STAMP} wire #2 in CONT [0 bytes] masked=True"
+
+    def test_opcode_property(self) -> None:
+        assert wire("PING", b"").opcode == "PING"
+        assert event(EventKind.MESSAGE, raw="x", size=1).opcode == "TEXT"
+        assert event(EventKind.MESSAGE, raw=b"x", size=1).opcode == "BINARY"
+        assert event(EventKind.CONNECTED).opcode is None
+        assert event(EventKind.WIRE).opcode is None  # no info: nothing to show
+
+    def test_summary_is_str_without_the_timestamp(self) -> None:
+        e = wire("PING", b"")
+        assert str(e) == f"{STAMP} {e.summary}"
+        assert e.summary == "wire #2 in PING [0 bytes]"
+
+
 class TestEventBus:
     def test_inactive_without_subscribers(self) -> None:
         assert EventBus().active is False

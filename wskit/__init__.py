@@ -20,6 +20,7 @@ from .frames import (
 from .runtime import run_sync, spawn, stop_all, stop_all_async
 from .serializers import FrameSerializer, JsonSerializer, RawSerializer, SerializerError
 from .transports import (
+    CHAT_PAGE,
     ConnectError,
     Connection,
     HTTPReject,
@@ -39,6 +40,7 @@ WebSocket = Connection
 __version__ = "0.1.0"
 
 __all__ = [
+    "CHAT_PAGE",
     "AudioFrame",
     "BinaryFrame",
     "CloseCode",

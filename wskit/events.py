@@ -97,28 +97,70 @@ class Event:
         """Seconds since the epoch, for display."""
         return self.time + _WALL_OFFSET
 
-    def __str__(self) -> str:
-        stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))
-        millis = int(self.wall_time * 1000) % 1000
-        parts = [f"{stamp}.{millis:03d}", self.kind.value]
-        if self.connection is not None:
-            parts.append(f"#{getattr(self.connection, 'id', '?')}")
-        if self.direction is not None:
-            parts.append(self.direction.value)
-        if self.frame is not None:
+    @property
+    def opcode(self) -> str | None:
+        """The wire opcode: from ``info`` for ``WIRE`` events, ``TEXT``/``BINARY`` for messages, else ``None``."""
+        if self.kind is EventKind.WIRE:
+            return str(self.info["opcode"]) if self.info and "opcode" in self.info else None
+        if self.raw is not None:
+            return "TEXT" if isinstance(self.raw, str) else "BINARY"
+        return None
+
+    def details(self) -> str:
+        """What happened beyond kind, connection and direction, in one line.
+
+        The payload (decoded frame, else a preview of the raw message), close
+        code and reason, the error, and the remaining ``info``. For ``WIRE``
+        events: opcode, payload preview, length and the flags that are set.
+        """
+        parts: list[str] = []
+        info = self.info
+        if self.kind is EventKind.WIRE:
+            info = dict(info or {})
+            opcode = str(info.pop("opcode", "?"))
+            length = info.pop("length", self.size)
+            payload = self.raw
+            if opcode == "TEXT" and isinstance(payload, bytes) and info.get("fin", True) and not info.get("rsv1"):
+                payload = payload.decode("utf-8", "replace")  # a whole uncompressed text frame reads as text
+            parts.append(opcode)
+            if payload and opcode != "CLOSE":
+                parts.append(_preview(payload))
+            parts.append(f"[{length} bytes]")
+            if not info.pop("fin", True):
+                parts.append("fin=0")  # more fragments follow (RFC 6455 §5.4)
+            if info.pop("rsv1", False):
+                parts.append("rsv1 (compressed)")  # permessage-deflate, RFC 7692 §6
+        elif self.frame is not None:
             parts.append(str(self.frame))
         elif self.raw is not None:
-            kind = "TEXT" if isinstance(self.raw, str) else "BINARY"
-            parts.append(f"{kind} {_preview(self.raw)} [{self.size} bytes]")
+            parts.append(f"{self.opcode} {_preview(self.raw)} [{self.size} bytes]")
         if self.code is not None:
             parts.append(f"code={self.code}")
         if self.reason:
             parts.append(repr(self.reason))
         if self.error is not None:
             parts.append(f"{type(self.error).__name__}: {self.error}")
-        if self.info:
-            parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
+        if info:
+            parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
         return " ".join(parts)
+
+    @property
+    def summary(self) -> str:
+        """One line without the timestamp: kind, ``#connection``, direction, :meth:`details`."""
+        parts = [self.kind.value]
+        if self.connection is not None:
+            parts.append(f"#{getattr(self.connection, 'id', '?')}")
+        if self.direction is not None:
+            parts.append(self.direction.value)
+        details = self.details()
+        if details:
+            parts.append(details)
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))
+        millis = int(self.wall_time * 1000) % 1000
+        return f"{stamp}.{millis:03d} {self.summary}"
 
 
 Subscriber = Callable[[Event], object]

@@ -4,10 +4,12 @@ from .base import BaseTransport, FrameStream
 from .client import ConnectError, WebsocketClientTransport
 from .connection import Connection, HTTPReject, InvalidMessage, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
+from .pages import CHAT_PAGE
 from .params import TransportParams, WebsocketClientParams, WebsocketServerParams
 from .server import WebsocketServerTransport
 
 __all__ = [
+    "CHAT_PAGE",
     "BaseTransport",
     "ConnectError",
     "Connection",

@@ -128,12 +128,12 @@ class WebsocketClientTransport(BaseTransport):
             self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
         runtime.register(self)
 
-    async def stop(self) -> None:
-        """Close the connection (1000) and stop reconnecting."""
+    async def stop(self, code: int = 1000, reason: str = "client stopping") -> None:
+        """Close the connection (1000 by default) and stop reconnecting."""
         self._stopping = True
         task, conn = self._task, self.connection
         if conn is not None:
-            await conn.close(1000, "client stopping")
+            await conn.close(code, reason)
         if task is not None and not task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout=self.params.close_timeout or 10)

@@ -79,6 +79,10 @@ class WebsocketServerParams(TransportParams):
         auth: a hook run before the upgrade for every route without its own.
         origins: allowed ``Origin`` headers (``None`` in the list allows no header).
         subprotocols: subprotocols the server supports, in order of preference.
+        html: a page to answer a plain HTTP ``GET /`` with (a browser opening
+            the server's URL), e.g. :data:`wskit.CHAT_PAGE`; ``None`` (default)
+            answers it with 426 Upgrade Required as websockets does. WebSocket
+            upgrades on ``/`` work either way.
     """
 
     session_timeout: float | None = None
@@ -89,6 +93,7 @@ class WebsocketServerParams(TransportParams):
     auth: AuthHook | None = None
     origins: Sequence[str | None] | None = None
     subprotocols: Sequence[str] | None = None
+    html: str | None = None
 
     def __post_init__(self) -> None:
         if self.when_full not in ("reject", "replace_oldest"):

@@ -34,6 +34,7 @@ from ..frames import Frame
 from .base import BaseTransport, FrameStream
 from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
+from .pages import page_response
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
 
@@ -232,7 +233,9 @@ class WebsocketServerTransport(BaseTransport):
         return ws.respond(status, text + "\n")
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
-        """Before the upgrade: route, build the connection, run the auth hook."""
+        """Before the upgrade: serve the page (``params.html``), route, build the connection, run the auth hook."""
+        if self.params.html is not None and (page := page_response(ws, request, self.params.html)) is not None:
+            return page
         path = request.path.partition("?")[0]
         found = self._find_route(path)
         if found is None:

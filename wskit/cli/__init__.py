@@ -2,6 +2,10 @@
 
 Commands:
 
+* ``wskit serve``: a server transport that logs every event as a line
+  (see :mod:`wskit.cli.serve`).
+* ``wskit connect URL``: an interactive client for terminals and scripts,
+  with exit codes scripts can rely on (see :mod:`wskit.cli.connect`).
 * ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
   headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
 """
@@ -15,10 +19,17 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import lab
+    from .. import lab
+    from . import connect, serve
 
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve.add_arguments(
+        commands.add_parser("serve", help="run a WebSocket server that logs every event", description=serve.__doc__),
+    )
+    connect.add_arguments(
+        commands.add_parser("connect", help="an interactive WebSocket client", description=connect.__doc__),
+    )
     lab.add_arguments(
         commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=lab.__doc__),
     )
@@ -30,8 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "lab":
-        from . import lab
+        from .. import lab
 
         return lab.run(lab.from_arguments(args, extra))
+    if extra:  # only lab passes unknown options on (to Jupyter)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "serve":
+        from . import serve
+
+        return serve.main(args)
+    if args.command == "connect":
+        from . import connect
+
+        return connect.main(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
     return 2  # pragma: no cover

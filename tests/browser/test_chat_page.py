@@ -1,0 +1,50 @@
+"""The server's chat page in Chromium: a person types, the in-process server hears it, the page shows the reply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import wskit
+from tests.browser.conftest import artifact
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+pytestmark = pytest.mark.browser
+
+
+async def test_chat_page_round_trip(browser: Browser) -> None:
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(html=wskit.CHAT_PAGE), port=0)
+    heard: list[str] = []
+
+    @server.event_handler("on_frame")
+    async def reply(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
+        assert isinstance(frame, wskit.TextFrame)
+        heard.append(frame.text)
+        await conn.send_text(f"echo: {frame.text}")
+
+    await server.start()
+    page = await browser.new_page()
+    await page.goto(server.url.replace("ws://", "http://", 1))
+    await page.wait_for_function("document.getElementById('status').textContent.startsWith('connected')")
+
+    for text in ("hello from Chromium", "<b>not bold</b>"):
+        await page.fill("#messageText", text)
+        await page.click("#send")
+        await page.locator("#messages li.in", has_text=f"echo: {text}").wait_for(timeout=10_000)
+
+    assert heard == ["hello from Chromium", "<b>not bold</b>"]
+    shown = await page.locator("#messages li").all_text_contents()
+    assert shown == [
+        "→ hello from Chromium",
+        "← echo: hello from Chromium",
+        "→ <b>not bold</b>",
+        "← echo: <b>not bold</b>",
+    ]
+    assert await page.locator("#messages b").count() == 0  # text stays text: no markup injected
+    await page.screenshot(path=artifact("chat_page.png"), full_page=True)
+
+    await server.stop()  # 1001 going away: the page says so
+    await page.wait_for_function("document.getElementById('status').textContent.includes('1001')")

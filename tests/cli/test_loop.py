@@ -1,0 +1,36 @@
+"""The commands' event loop: uvloop when installed, asyncio's otherwise, or as asked."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+
+import pytest
+
+from wskit.cli import loop
+
+HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
+
+
+def test_asyncio_when_asked() -> None:
+    assert loop.loop_factory("asyncio") == ("asyncio", None)
+
+
+def test_auto_picks_uvloop_only_when_installed() -> None:
+    name, factory = loop.loop_factory("auto")
+    assert name == ("uvloop" if HAS_UVLOOP else "asyncio")
+    assert (factory is None) is (not HAS_UVLOOP)
+
+
+@pytest.mark.skipif(HAS_UVLOOP, reason="uvloop is installed")
+def test_asking_for_a_missing_uvloop_says_how_to_get_it() -> None:
+    with pytest.raises(SystemExit, match="pip install uvloop"):
+        loop.loop_factory("uvloop")
+
+
+def test_run_returns_the_exit_code_and_names_the_loop() -> None:
+    async def main(name: str) -> int:
+        assert asyncio.get_running_loop() is not None
+        return 7 if name == "asyncio" else 8
+
+    assert loop.run(main, "asyncio") == 7

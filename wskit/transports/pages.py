@@ -1,0 +1,104 @@
+"""A page any browser can open: plain HTTP ``GET /`` on the server's own port.
+
+A WebSocket server speaks HTTP until the upgrade (RFC 6455 §4.1), so the same
+port can hand a browser the page that then connects back to it. websockets
+lets ``process_request`` answer a request instead of upgrading it; this
+module decides when to (a plain ``GET /`` that does not ask for
+``Upgrade: websocket``) and builds the ``200 text/html`` response. Upgrades
+on ``/`` are left alone, so clients and the page share the path.
+
+:data:`CHAT_PAGE` is the chat page of FastAPI's WebSocket example, made to
+connect back to whatever host and port served it (``location.host``), to
+show messages as text only (``textContent``, never ``innerHTML``), and to
+show the connection's state and close code.
+"""
+
+from __future__ import annotations
+
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+__all__ = ["CHAT_PAGE", "page_response"]
+
+#: The built-in chat page: ``WebsocketServerParams(html=wskit.CHAT_PAGE)``.
+#: Query parameters of the page's URL: ``ws`` (the WebSocket path, default ``/``)
+#: and ``token`` (passed on to the WebSocket URL as ``?token=``).
+CHAT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>wskit chat</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 2em; max-width: 40em; }
+  #status { color: #555; }
+  #messages { list-style: none; padding: 0; font-family: ui-monospace, monospace; }
+  #messages li.out { color: #1f5fa8; }
+  #messages li.in { color: #1b7a2f; }
+  #messages li.info { color: #888; }
+</style>
+</head>
+<body>
+<h1>wskit chat</h1>
+<p id="status">connecting…</p>
+<form id="form" autocomplete="off">
+  <input type="text" id="messageText" placeholder="type a message" autofocus>
+  <button type="submit" id="send">Send</button>
+</form>
+<ul id="messages"></ul>
+<script>
+  const query = new URLSearchParams(location.search);
+  const target = new URL(query.get("ws") || "/", location.href);
+  target.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  target.host = location.host;
+  if (query.get("token")) target.searchParams.set("token", query.get("token"));
+  const status = document.getElementById("status");
+  const messages = document.getElementById("messages");
+  function show(text, kind) {
+    const item = document.createElement("li");
+    item.className = kind;
+    item.textContent = text;
+    messages.appendChild(item);
+  }
+  const ws = new WebSocket(target.href);
+  ws.binaryType = "arraybuffer";
+  ws.onopen = () => { status.textContent = "connected to " + target.host + target.pathname; };
+  ws.onmessage = (event) => {
+    const text = typeof event.data === "string"
+      ? event.data : "[" + event.data.byteLength + " bytes of binary]";
+    show("← " + text, "in");
+  };
+  ws.onclose = (event) => {
+    status.textContent = "closed: code " + event.code + (event.reason ? " (" + event.reason + ")" : "");
+  };
+  document.getElementById("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = document.getElementById("messageText");
+    if (!input.value || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(input.value);
+    show("→ " + input.value, "out");
+    input.value = "";
+  });
+</script>
+</body>
+</html>
+"""
+
+
+def _asks_for_upgrade(request: Request) -> bool:
+    """True when the request names ``websocket`` in its ``Upgrade`` header(s) (RFC 6455 §4.2.1)."""
+    values = request.headers.get_all("Upgrade")
+    return any(token.strip().lower() == "websocket" for value in values for token in value.split(","))
+
+
+def page_response(ws: ServerConnection, request: Request, html: str) -> Response | None:
+    """The ``200 text/html`` response for a plain ``GET /``; ``None`` lets the upgrade go on.
+
+    websockets only hands over ``GET`` requests, so the method needs no check.
+    """
+    if request.path.partition("?")[0] != "/" or _asks_for_upgrade(request):
+        return None
+    response = ws.respond(200, html)
+    del response.headers["Content-Type"]
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    return response
