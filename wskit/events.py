@@ -105,6 +105,9 @@ class Event:
             parts.append(f"#{getattr(self.connection, 'id', '?')}")
         if self.direction is not None:
             parts.append(self.direction.value)
+        if self.kind is EventKind.WIRE and self.info is not None:
+            parts.append(_wire_summary(self))
+            return " ".join(parts)
         if self.frame is not None:
             parts.append(str(self.frame))
         elif self.raw is not None:
@@ -119,6 +122,37 @@ class Event:
         if self.info:
             parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
         return " ".join(parts)
+
+
+def _payload_preview(data: bytes, text: bool) -> str:
+    """Quoted text when ``text`` and the bytes are UTF-8, else hex (middle elided)."""
+    if text:
+        try:
+            return _preview(data.decode())
+        except UnicodeDecodeError:
+            pass
+    return _preview(data)
+
+
+def _wire_summary(event: Event) -> str:
+    """``PING [4 bytes]``, ``CLOSE code=1000 'bye'``, ``TEXT 'hi' [2 bytes] fin=0 rsv1``."""
+    info = event.info or {}
+    opcode = str(info.get("opcode", "?"))
+    parts = [opcode]
+    if opcode == "CLOSE":
+        if event.code is not None:
+            parts.append(f"code={event.code}")
+        if event.reason:
+            parts.append(repr(event.reason))
+    elif event.raw:
+        data = event.raw.encode() if isinstance(event.raw, str) else event.raw
+        parts.append(_payload_preview(data, text=opcode != "BINARY"))
+    parts.append(f"[{info.get('length', event.size)} bytes]")
+    if info.get("fin") is False:
+        parts.append("fin=0")
+    if info.get("rsv1"):
+        parts.append("rsv1")
+    return " ".join(parts)
 
 
 Subscriber = Callable[[Event], object]
