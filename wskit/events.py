@@ -128,9 +128,12 @@ def _payload_preview(data: bytes, text: bool) -> str:
     """Quoted text when ``text`` and the bytes are UTF-8, else hex (middle elided)."""
     if text:
         try:
-            return _preview(data.decode())
+            decoded = data.decode()
         except UnicodeDecodeError:
             pass
+        else:
+            if decoded.isprintable() or all(c.isprintable() or c.isspace() for c in decoded):
+                return _preview(decoded)
     return _preview(data)
 
 
