@@ -24,14 +24,11 @@ instance attributes it added, which restores the connection exactly.
 
 from __future__ import annotations
 
-import dataclasses
-import struct
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from websockets.frames import Frame, Opcode
 
@@ -40,9 +37,13 @@ from .anatomy import OPCODE_NAMES
 
 __all__ = ["WireRecord", "WireTap", "tap"]
 
+_CLOSE = Opcode.CLOSE
+_NAMES = {Opcode(code): name for code, name in OPCODE_NAMES.items()}
+_monotonic = time.monotonic
+_new_record = tuple.__new__
 
-@dataclass(slots=True)
-class WireRecord:
+
+class WireRecord(NamedTuple):
     """One frame on the wire.
 
     Attributes:
@@ -64,9 +65,12 @@ class WireRecord:
     fin: bool
     rsv1: bool
     length: int
-    payload: bytes = field(repr=False)
+    payload: bytes
     code: int | None = None
     reason: str = ""
+
+    def __repr__(self) -> str:
+        return f"<WireRecord {self}>"
 
     def __str__(self) -> str:
         parts = [self.direction.value, self.opcode]
@@ -133,28 +137,23 @@ class _Hook:
             ext.decode = tapped_decode
 
     def record(self, direction: Direction, frame: Frame, wire: tuple[bool, int] | None) -> None:
-        if wire is not None:
-            rsv1, length = wire
+        # on the data path: kept lean (one tuple, no copy of an immutable payload)
+        payload = frame.data
+        if type(payload) is not bytes:
+            payload = bytes(payload)
+        if wire is None:
+            rsv1, length = frame.rsv1, len(payload)
         else:
-            rsv1, length = frame.rsv1, len(frame.data)
-        data = frame.data
-        payload = data if type(data) is bytes else bytes(data)
-        code: int | None = None
-        reason = ""
-        if frame.opcode is Opcode.CLOSE and len(payload) >= 2:
-            code = struct.unpack("!H", payload[:2])[0]
+            rsv1, length = wire
+        opcode = frame.opcode
+        if opcode is _CLOSE and len(payload) >= 2:
+            code: int | None = (payload[0] << 8) | payload[1]
             reason = payload[2:].decode(errors="replace")
-        record = WireRecord(
-            time.monotonic(),
-            direction,
-            self.connection,
-            OPCODE_NAMES[frame.opcode],
-            frame.fin,
-            rsv1,
-            length,
-            payload,
-            code,
-            reason,
+        else:
+            code, reason = None, ""
+        record = _new_record(
+            WireRecord,
+            (_monotonic(), direction, self.connection, _NAMES[opcode], frame.fin, rsv1, length, payload, code, reason),
         )
         for wire_tap in self.taps:
             wire_tap._add(record)
@@ -236,25 +235,25 @@ class WireTap:
         self._protocols.append(protocol)
 
     def _add(self, record: WireRecord) -> None:
-        size = len(record.payload)
         if record.direction is Direction.IN:
             self.frames_in += 1
             self.bytes_in += record.length
         else:
             self.frames_out += 1
             self.bytes_out += record.length
+        size = len(record.payload)
+        if size > self.max_bytes:  # too big to keep whole: keep the facts, not the payload
+            record = record._replace(payload=b"")
+            size = 0
         records = self.records
-        kept = size if size <= self.max_bytes else 0
-        if kept != size:  # too big to keep whole: keep the facts, not the payload
-            record = dataclasses.replace(record, payload=b"")
         records.append(record)
-        self._retained += kept
-        while len(records) > self.max_records or self._retained > self.max_bytes:
-            old = records.popleft()
-            self._retained -= len(old.payload)
-            self.dropped += 1
+        self._retained += size
+        if len(records) > self.max_records or self._retained > self.max_bytes:
+            while len(records) > self.max_records or self._retained > self.max_bytes:
+                self._retained -= len(records.popleft().payload)
+                self.dropped += 1
         transport = self._transport
-        if self._emit and transport is not None and transport.events.active:
+        if transport is not None and self._emit and transport.events.active:
             transport.events.emit(
                 Event(
                     EventKind.WIRE,
