@@ -116,3 +116,32 @@ async def test_malformed_frames_on_a_live_connection(frame: bytes, code: int, re
         assert anatomy.close_code == code
         # framing errors are refused by the parser (never a frame); bad UTF-8 is a parsed frame
         assert len(report.frames("server", "in")) == (code == 1007)
+
+
+async def test_backpressure_blocks_send_and_loses_nothing() -> None:
+    report = await demos.backpressure(message_size=65_536, seconds=0.3)
+    sent = report.facts["messages_sent_before_send_waited"]
+    assert 0 < sent < 10_000  # send waited long before the bound
+    assert report.facts["client_write_buffer_bytes_while_waiting"] > report.facts["client_write_limit"]
+    assert report.facts["messages_received_after_resuming"] in (sent, sent + 1)  # + one cut short mid-wait
+
+
+async def test_capture_shows_the_masked_bytes_and_restores_the_transport() -> None:
+    async with demos.Pair() as pair:
+        transport = pair.client_conn.websocket.transport
+        with wire.capture(pair.client_conn) as cap:
+            await pair.client_conn.send_text("Hello")
+            await pair.client_conn.ping(b"x")
+        assert "write" not in vars(transport)
+        text, ping = cap.frames()
+        assert text.valid and text.masked and text.payload == b"Hello" and text.masking_key is not None
+        assert text.masked_payload == wire.masking(b"Hello", text.masking_key).masked
+        assert (ping.opcode_name, ping.payload) == ("PING", b"x")
+        await pair.server_conn.send_text("back")
+        with wire.capture(pair.server_conn, limit=3) as small:
+            await pair.server_conn.send_text("unmasked")
+        assert small.seen == 10 and small.chunks == []
+        with wire.capture(pair.server_conn) as server_side:
+            await pair.server_conn.send_text("unmasked")
+        (frame,) = server_side.frames()
+        assert frame.valid and not frame.masked and frame.data == b"\x81\x08unmasked"

@@ -3,6 +3,7 @@
 For learning RFC 6455 on real frames: :func:`encode` / :func:`decode` show
 one frame field by field (and why a malformed one is malformed),
 :func:`masking`, :func:`fragment` and :func:`reassemble` show §5.3-5.4,
+:func:`capture` the exact bytes a side writes (masked, with its keys),
 :func:`accept_key` and :func:`handshake` the opening handshake,
 :func:`close_codes` and :func:`close_with` the closing one, and :func:`tap`
 records every frame a live wskit connection sends and receives. The
@@ -24,6 +25,7 @@ from .anatomy import (
     parse_frames,
     reassemble,
 )
+from .capture import Capture, capture
 from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
 from .handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
 from .tap import WireRecord, WireTap, tap
@@ -32,6 +34,7 @@ __all__ = [
     "CLOSE_CODES",
     "HEADER_MEANINGS",
     "OPCODE_NAMES",
+    "Capture",
     "CloseCodeInfo",
     "CloseCodeTable",
     "FrameAnatomy",
@@ -42,6 +45,7 @@ __all__ = [
     "WireRecord",
     "WireTap",
     "accept_key",
+    "capture",
     "close_codes",
     "close_with",
     "decode",

@@ -39,6 +39,7 @@ __all__ = [
     "Pair",
     "Report",
     "abrupt_loss",
+    "backpressure",
     "close_demo",
     "compression",
     "fragmentation",
@@ -381,6 +382,43 @@ async def abrupt_loss(side: Side = "client") -> Report:
         conn.websocket.transport.abort()
         await pair.until_closed()
         return pair.report(f"abrupt loss: the {side}'s TCP connection is aborted, no close frame")
+
+
+async def backpressure(message_size: int = 65_536, seconds: float = 0.3) -> Report:
+    """The server stops reading; the client's ``send`` soon waits (flow control, not loss).
+
+    TCP carries only what the receiver's buffers take; once the client's own
+    write buffer passes websockets' ``write_limit`` (32 KiB), ``send`` waits
+    until it drains. Nothing is dropped: when the server reads again,
+    every message arrives.
+    """
+    async with Pair(
+        WebsocketServerParams(**_no_keepalive()), WebsocketClientParams(add_wav_header=False, **_no_keepalive())
+    ) as pair:
+        received = _message_sizes(pair.server)
+        server_socket = pair.server_conn.websocket.transport
+        server_socket.pause_reading()
+        client = pair.client_conn
+        sent = 0
+        payload = bytes(message_size)
+        try:
+            async with asyncio.timeout(seconds):
+                while sent < 10_000:  # bounded even if the buffers were huge
+                    await client.send_bytes(payload)
+                    sent += 1
+        except TimeoutError:
+            pass
+        buffered = client.websocket.transport.get_write_buffer_size()
+        server_socket.resume_reading()
+        await pair.until(lambda: len(received) >= sent, timeout=10)
+        await asyncio.sleep(0.05)  # a send cut short while waiting had already queued its message
+        return pair.report(
+            f"backpressure: the server stops reading {message_size}-byte messages for {seconds} s",
+            messages_sent_before_send_waited=sent,
+            client_write_buffer_bytes_while_waiting=buffered,
+            client_write_limit=client.websocket.write_limit_high,
+            messages_received_after_resuming=len(received),  # the message a send was waiting on arrives too
+        )
 
 
 async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeout: float = 5.0) -> Report:
