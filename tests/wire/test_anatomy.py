@@ -233,3 +233,15 @@ class TestFragmentation:
     def test_truncated_stream(self) -> None:
         with pytest.raises(EOFError):
             wire.parse_frames(wire.encode("TEXT", "hello")[:-1], mask=False)
+
+
+def test_text_views_in_ipython() -> None:
+    from IPython.lib.pretty import pretty
+
+    for view in (
+        wire.decode(HELLO_MASKED),
+        wire.masking("Hi", KEY),
+        wire.close_codes(),
+        wire.reassemble(wire.fragment("ab", 1)),
+    ):
+        assert pretty(view) == str(view)

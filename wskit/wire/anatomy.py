@@ -20,7 +20,7 @@ import html
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.frames import CLOSE_CODE_EXPLANATIONS, EXTERNAL_CLOSE_CODES, Frame, Opcode
@@ -113,6 +113,17 @@ def _pack(opcode: int, data: bytes, fin: bool, rsv: tuple[bool, bool, bool]) -> 
     return header + data
 
 
+class _Shown:
+    """Shows as its ``str()`` in IPython's text output (the HTML view is ``_repr_html_``)."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def __repr__(self) -> str:
+        lines = str(self).splitlines()
+        return f"<{type(self).__name__}: {lines[-1] if lines else ''}>"
+
+
 class Problem(NamedTuple):
     """One rule a frame breaks.
 
@@ -129,8 +140,8 @@ class Problem(NamedTuple):
     close_code: int | None
 
 
-@dataclass
-class FrameAnatomy:
+@dataclass(repr=False)
+class FrameAnatomy(_Shown):
     """One frame taken apart. Print it, or show it in Jupyter for a diagram.
 
     Attributes:
@@ -468,8 +479,8 @@ def parse_frames(data: bytes, *, mask: bool) -> list[Frame]:
 # -- masking ----------------------------------------------------------------------
 
 
-@dataclass
-class Masking:
+@dataclass(repr=False)
+class Masking(_Shown):
     """The XOR of RFC 6455 §5.3: ``masked[i] = payload[i] ^ key[i % 4]``.
 
     Masking the masked bytes with the same key gives the payload back.
@@ -542,8 +553,8 @@ def fragment(
     return frames
 
 
-@dataclass
-class Reassembly:
+@dataclass(repr=False)
+class Reassembly(_Shown):
     """A message put back together from its frames.
 
     Attributes:

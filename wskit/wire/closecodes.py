@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .anatomy import _BOX, _CELL, _TABLE
+from .anatomy import _BOX, _CELL, _TABLE, _Shown
 
 if TYPE_CHECKING:
     from .demos import Report
@@ -89,11 +89,14 @@ def explain(code: int) -> str:
     return f"{code}: not a close code (they are 0-4999)"
 
 
-@dataclass
-class CloseCodeTable:
+@dataclass(repr=False)
+class CloseCodeTable(_Shown):
     """The close codes as a table: ``print()`` it, or show it in Jupyter."""
 
     rows: list[tuple[str, str, bool, str]]
+
+    def __repr__(self) -> str:
+        return f"<CloseCodeTable: {len(self.rows)} rows>"
 
     def __str__(self) -> str:
         lines = [f"{'code':<10} {'name':<20} {'on wire':<8} meaning"]

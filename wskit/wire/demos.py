@@ -32,7 +32,7 @@ from ..transports import (
     WebsocketServerTransport,
 )
 from ..transports.connection import Connection
-from .anatomy import _BOX, _CELL, _TABLE
+from .anatomy import _BOX, _CELL, _TABLE, _Shown
 from .tap import WireRecord, WireTap, tap
 
 __all__ = [
@@ -54,8 +54,8 @@ __all__ = [
 Side = Literal["server", "client"]
 
 
-@dataclass
-class Report:
+@dataclass(repr=False)
+class Report(_Shown):
     """What a demo showed.
 
     Attributes:
@@ -207,7 +207,7 @@ class Pair:
         for side in sides:
             event = self.event(side, EventKind.DISCONNECTED)
             if event is not None:
-                facts[f"{side} close_code"] = event.code
+                facts[f"{side} close_code"] = None if event.code is None else int(event.code)
                 facts[f"{side} close_reason"] = event.reason
             errors = [e for s, e in self.events if s == side and e.kind is EventKind.ERROR]
             if errors:

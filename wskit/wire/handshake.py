@@ -15,7 +15,7 @@ from typing import Any
 
 from websockets.utils import accept_key as _ws_accept_key
 
-from .anatomy import _BOX, _CELL, _TABLE
+from .anatomy import _BOX, _CELL, _TABLE, _Shown
 
 __all__ = ["HEADER_MEANINGS", "Handshake", "accept_key", "handshake"]
 
@@ -47,8 +47,8 @@ def accept_key(key: str) -> str:
     return _ws_accept_key(key)
 
 
-@dataclass
-class Handshake:
+@dataclass(repr=False)
+class Handshake(_Shown):
     """The request and response of one opening handshake.
 
     Attributes:
