@@ -120,8 +120,11 @@ class _Shown:
         printer.text(str(self))
 
     def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._summary()}>"
+
+    def _summary(self) -> str:
         lines = str(self).splitlines()
-        return f"<{type(self).__name__}: {lines[-1] if lines else ''}>"
+        return lines[-1] if lines else ""
 
 
 class Problem(NamedTuple):

@@ -95,8 +95,8 @@ class CloseCodeTable(_Shown):
 
     rows: list[tuple[str, str, bool, str]]
 
-    def __repr__(self) -> str:
-        return f"<CloseCodeTable: {len(self.rows)} rows>"
+    def _summary(self) -> str:
+        return f"{len(self.rows)} rows"
 
     def __str__(self) -> str:
         lines = [f"{'code':<10} {'name':<20} {'on wire':<8} meaning"]
