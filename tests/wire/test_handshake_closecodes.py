@@ -78,7 +78,16 @@ async def test_close_with_1006_drops_tcp() -> None:
     assert not report.frames("client", opcode="CLOSE") and not report.frames("server", opcode="CLOSE")
 
 
-@pytest.mark.parametrize("code", [1005, 1015, 1004, 2000, 999])
+async def test_close_with_1005_sends_an_empty_close_frame() -> None:
+    report = await wire.close_with(1005, by="client")
+    assert report.facts["server close_code"] == 1005
+    (echo,) = report.frames("server", "out", "CLOSE")
+    assert (echo.code, echo.length) == (None, 0)
+    with pytest.raises(ValueError, match="empty close frame"):
+        await wire.close_with(1005, by="server")
+
+
+@pytest.mark.parametrize("code", [1015, 1004, 2000, 999])
 async def test_close_with_refuses_codes_never_sent(code: int) -> None:
     with pytest.raises(ValueError, match="cannot send"):
         await wire.close_with(code)

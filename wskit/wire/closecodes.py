@@ -127,8 +127,10 @@ async def close_with(
     """Open a fresh server and client, close with ``code`` from one side, report both sides.
 
     1006 is not sent: the closing side drops the TCP connection without a
-    close frame, which is how a peer comes to report 1006. Other codes that
-    may not be sent (1005, 1015, 1004, 1016-2999) raise ``ValueError``.
+    close frame, which is how a peer comes to report 1006. 1005 is not sent
+    either: with ``by="client"`` a raw client sends a close frame with no
+    code, which the server reports as 1005. Other codes that may not be sent
+    (1015, 1004, 1016-2999) raise ``ValueError``.
 
     Returns:
         a :class:`~wskit.wire.demos.Report`: the close frames on the wire and

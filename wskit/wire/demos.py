@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from ..transports import (
     WebsocketServerTransport,
 )
 from ..transports.connection import Connection
-from .anatomy import _BOX, _CELL, _TABLE, _Shown
+from .anatomy import _BOX, _CELL, _TABLE, _Shown, encode
 from .tap import WireRecord, WireTap, tap
 
 __all__ = [
@@ -426,8 +427,15 @@ async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeou
     from .closecodes import CLOSE_CODES, explain
 
     info = CLOSE_CODES.get(code)
-    if code != 1006 and not ((info is not None and info.on_wire) or 3000 <= code <= 4999):
+    if code == 1005 and by == "client" and not reason:
+        # 1005 is what a side reports for a close frame without a code: send an empty one
+        report = await malformed(encode("CLOSE", b"", mask=os.urandom(4)), timeout=timeout)
+        report.title = f"the client sends an empty close frame: {explain(code)}"
+        return report
+    if code not in (1005, 1006) and not ((info is not None and info.on_wire) or 3000 <= code <= 4999):
         raise ValueError(f"cannot send {explain(code)}")
+    if code == 1005:
+        raise ValueError("1005 comes from an empty close frame: close_with(1005, by='client') sends one")
     async with Pair(
         WebsocketServerParams(**_no_keepalive()), WebsocketClientParams(add_wav_header=False, **_no_keepalive())
     ) as pair:
@@ -491,4 +499,6 @@ async def malformed(data: bytes, *, timeout: float = 5.0) -> Report:
         if close is not None and len(close.data) >= 2:
             report.facts["raw client received close code"] = int.from_bytes(close.data[:2], "big")
             report.facts["raw client received reason"] = bytes(close.data[2:]).decode(errors="replace")
+        elif close is not None:
+            report.facts["raw client received close code"] = "none: an empty close frame (reported as 1005)"
         return report

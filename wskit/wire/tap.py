@@ -326,7 +326,10 @@ def tap(target: Any, *, max_records: int = 1000, max_bytes: int = 1 << 20, emit:
         max_bytes: how many payload bytes to keep in all; a single frame
             larger than this is kept without its payload.
         emit: also emit each frame as an ``EventKind.WIRE`` event on the
-            transport's bus (event logs show them).
+            transport's bus (event logs show them): ``raw`` is the payload
+            (unmasked, decompressed), ``size`` and ``info["length"]`` the
+            payload length on the wire (compressed when ``info["rsv1"]``),
+            ``code``/``reason`` set for CLOSE frames.
 
     Returns:
         the tap; ``tap.records`` holds the frames, ``tap.detach()`` stops it.
