@@ -276,7 +276,7 @@ class FrameAnatomy(_Shown):
             code, reason = self.close
             return f"{unmasked}close code {code} ({_explain(code)}), reason {reason!r}"
         text = self.text
-        if text is not None and (self.opcode in (0x0, 0x1, 0x9, 0xA) or text.isprintable()):
+        if text is not None and (self.opcode == 0x1 or all(c.isprintable() or c.isspace() for c in text)):
             return f"{unmasked}{_short(repr(text))}"
         return unmasked.rstrip("; ") or f"{len(self.payload)} bytes"
 
@@ -306,7 +306,7 @@ def _span(start: int, width: int) -> str:
     return str(start) if width <= 1 else f"{start}-{start + width - 1}"
 
 
-def _hex(data: bytes, limit: int = 48) -> str:
+def _hex(data: bytes, limit: int = 32) -> str:
     if len(data) <= limit:
         return data.hex(" ")
     return f"{data[: limit // 2].hex(' ')} … {data[-8:].hex(' ')}"
@@ -508,10 +508,10 @@ class Masking(_Shown):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("i", "payload", "⊕ key[i % 4]", "= masked"))
+        head = "".join(f"<th style='{_CELL}'>{h}</th>" for h in ("i", "payload", "⊕ key[i % 4]", "= masked"))
         body = "".join(
-            f"<tr><td>{i}</td><td>{p:02x} <code>{p:08b}</code></td><td>{k:02x} <code>{k:08b}</code></td>"
-            f"<td><b>{m:02x}</b> <code>{m:08b}</code></td></tr>"
+            f"<tr><td style='{_CELL}'>{i}</td><td style='{_CELL}'>{p:02x} {p:08b}</td>"
+            f"<td style='{_CELL}'>{k:02x} {k:08b}</td><td style='{_CELL}'><b>{m:02x} {m:08b}</b></td></tr>"
             for i, p, k, m in self.rows()
         )
         more = f"<p>… {len(self.payload) - 16} more bytes</p>" if len(self.payload) > 16 else ""
@@ -669,7 +669,8 @@ def _html(a: FrameAnatomy) -> str:
         verdict = f"<p>✔ {html.escape(a.verdict())}</p>"
     else:
         items = "".join(
-            f"<li>{html.escape(p.message)} (<a href='{_RFC}#section-{p.section}' target='_blank'>§{p.section}</a>"
+            f"<li>{html.escape(p.message)} (<a href='{_RFC}#section-{p.section}' target='_blank' "
+            f"style='color: inherit; text-decoration: underline'>§{p.section}</a>"
             f"{', close ' + str(p.close_code) if p.close_code else ''})</li>"
             for p in a.problems
         )
