@@ -245,3 +245,26 @@ async def test_tap_rejects_other_objects() -> None:
         wire.tap(object())
     with pytest.raises(ValueError):
         wire.tap(wskit.WebsocketClientTransport("ws://127.0.0.1:9/"), max_records=0)
+
+
+async def test_client_tap_follows_a_reconnect() -> None:
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(**NO_PING), port=0)
+    await server.start()
+    params = wskit.WebsocketClientParams(add_wav_header=False, reconnect=True, reconnect_min_delay=0.01, **NO_PING)
+    client = wskit.WebsocketClientTransport(server.url, params)
+    tap = wire.tap(client)
+    await client.start()
+    first = client.connection
+    await client.send_text("one")
+    await eventually(lambda: len(server.clients) == 1)
+    await server.clients[0].close(1012, "restart")  # service restart: the client reconnects
+    await eventually(lambda: client.connection is not None and client.connection is not first)
+    await client.send_text("two")
+    await eventually(lambda: tap.frames_out >= 3)
+    sent = [(r.opcode, r.payload, r.connection) for r in tap.records if r.direction.value == "out"]
+    second = client.connection
+    assert sent[0] == ("TEXT", b"one", first)
+    assert ("TEXT", b"two", second) in sent
+    assert [r.code for r in tap.records if r.opcode == "CLOSE"] == [1012, 1012]
+    tap.detach()
+    await client.stop()
