@@ -93,7 +93,8 @@ class _Hook:
     """The wrappers installed on one protocol object, shared by every tap on it."""
 
     def __init__(self, protocol: Any, connection: Any) -> None:
-        self.protocol = protocol
+        # no reference to the protocol itself: the hook lives on the protocol
+        # (see _HOOK), so both go away with the connection
         self.connection = connection
         self.taps: list[WireTap] = []
         # (rsv1, length) of the frame as it is on the wire, from the outermost extension
@@ -158,17 +159,17 @@ class _Hook:
         for wire_tap in self.taps:
             wire_tap._add(record)
 
-    def remove(self) -> None:
+    def remove(self, protocol: Any) -> None:
         """Delete the instance attributes: the class's methods show through again."""
-        for name in ("send_frame", "recv_frame"):
-            self.protocol.__dict__.pop(name, None)
+        for name in ("send_frame", "recv_frame", _HOOK):
+            protocol.__dict__.pop(name, None)
         if self.extension is not None:
             for name in ("encode", "decode"):
                 self.extension.__dict__.pop(name, None)
 
 
-# one hook per protocol object, however many taps share it
-_hooks: weakref.WeakKeyDictionary[Any, _Hook] = weakref.WeakKeyDictionary()
+# the attribute holding a protocol's hook: one hook per protocol, however many taps share it
+_HOOK = "_wskit_wire_hook"
 
 
 class WireTap:
@@ -192,7 +193,8 @@ class WireTap:
         self.dropped = 0
         self._retained = 0
         self._emit = emit
-        self._protocols: list[Any] = []
+        # weak: a server tap must not keep every connection it ever saw alive
+        self._protocols: weakref.WeakSet[Any] = weakref.WeakSet()
         self._unsubscribe: Callable[[], None] | None = None
         self._transport: Any = None
         self._attached = True
@@ -228,11 +230,12 @@ class WireTap:
     def _watch_protocol(self, protocol: Any, conn: Any) -> None:
         if protocol in self._protocols:
             return
-        hook = _hooks.get(protocol)
+        hook = protocol.__dict__.get(_HOOK)
         if hook is None:
-            hook = _hooks[protocol] = _Hook(protocol, conn)
+            hook = _Hook(protocol, conn)
+            setattr(protocol, _HOOK, hook)
         hook.taps.append(self)
-        self._protocols.append(protocol)
+        self._protocols.add(protocol)
 
     def _add(self, record: WireRecord) -> None:
         if record.direction is Direction.IN:
@@ -277,15 +280,14 @@ class WireTap:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for protocol in self._protocols:
-            hook = _hooks.get(protocol)
+        for protocol in list(self._protocols):
+            hook = protocol.__dict__.get(_HOOK)
             if hook is None:
                 continue
             if self in hook.taps:
                 hook.taps.remove(self)
             if not hook.taps:
-                hook.remove()
-                del _hooks[protocol]
+                hook.remove(protocol)
         self._protocols.clear()
 
     def clear(self) -> None:
