@@ -103,6 +103,7 @@ async def test_abrupt_loss_is_1006_on_the_other_side(side: str) -> None:
 async def test_malformed_frames_on_a_live_connection(frame: bytes, code: int, reason: str) -> None:
     """Raw bytes after a real handshake: the server closes as decode() predicts."""
     report = await demos.malformed(frame)
+    assert report.facts["server_accepted_them"] is False
     assert report.facts["raw client received close code"] == code
     assert report.facts["raw client received reason"] == reason
     (close,) = report.frames("server", "out", "CLOSE")
@@ -145,3 +146,12 @@ async def test_capture_shows_the_masked_bytes_and_restores_the_transport() -> No
             await pair.server_conn.send_text("unmasked")
         (frame,) = server_side.frames()
         assert frame.valid and not frame.masked and frame.data == b"\x81\x08unmasked"
+
+
+async def test_raw_bytes_that_follow_the_rules_are_accepted() -> None:
+    hello = wire.encode("TEXT", "Hello", mask=KEY)
+    report = await demos.malformed(hello + wire.encode("PING", b"?", mask=KEY), settle=0.2)
+    assert report.facts["server_accepted_them"] is True
+    assert [(r.opcode, r.payload) for r in report.frames("server", "in")][:2] == [("TEXT", b"Hello"), ("PING", b"?")]
+    assert report.frames("server", "out", "PONG")[0].payload == b"?"
+    assert report.facts["server close_code"] == 1000

@@ -448,53 +448,63 @@ async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeou
         return pair.report(f"the {by} closes with {explain(code)}")
 
 
-async def malformed(data: bytes, *, timeout: float = 5.0) -> Report:
+async def malformed(data: bytes, *, timeout: float = 5.0, settle: float = 0.5) -> Report:
     """Send ``data`` as-is to a wskit server after a real handshake; report its answer.
 
     The client here is websockets' Sans-I/O ``ClientProtocol`` over a plain
     asyncio socket: it does the opening handshake and reads the server's
     frames, while ``data`` goes straight onto the socket, so it can break any
     rule (build it with :func:`wskit.wire.encode`). The server's tap never
-    sees the bad frame (its parser refuses it), only the close it sends.
+    sees a frame its parser refuses, only the close it answers with. If the
+    server has not closed ``settle`` seconds later, it accepted the bytes,
+    and the raw client closes normally (1000).
     """
     async with Pair(WebsocketServerParams(**_no_keepalive()), connect=False) as pair:
         address = pair.server.listen_address
         assert address is not None
         reader, writer = await asyncio.open_connection(*address)
         client = ClientProtocol(parse_uri(pair.server.url))
-        try:
-            client.send_request(client.connect())
-            received: list[Frame] = []
+        received: list[Frame] = []
+        accepted = False
 
-            async def pump() -> bool:
-                """Write what the protocol wants sent; feed it what arrives. False at EOF."""
-                for chunk in client.data_to_send():
-                    if chunk:
-                        writer.write(chunk)
-                chunk = await reader.read(65536)
+        async def pump(wait: float | None = None) -> bool:
+            """Write what the protocol wants sent; feed it what arrives. False at EOF."""
+            for chunk in client.data_to_send():
                 if chunk:
-                    client.receive_data(chunk)
-                else:
-                    client.receive_eof()
-                for event in client.events_received():
-                    if isinstance(event, Frame):
-                        received.append(event)
-                    elif isinstance(event, Response) and event.status_code != 101:
-                        raise ConnectionError(f"handshake refused: HTTP {event.status_code}")
-                return bool(chunk)
+                    writer.write(chunk)
+            async with asyncio.timeout(wait):
+                chunk = await reader.read(65536)
+            if chunk:
+                client.receive_data(chunk)
+            else:
+                client.receive_eof()
+            for event in client.events_received():
+                if isinstance(event, Frame):
+                    received.append(event)
+                elif isinstance(event, Response) and event.status_code != 101:
+                    raise ConnectionError(f"handshake refused: HTTP {event.status_code}")
+            return bool(chunk)
 
+        try:
             async with asyncio.timeout(timeout):
-                while client.state is State.CONNECTING:
-                    if not await pump():
-                        break
+                client.send_request(client.connect())
+                while client.state is State.CONNECTING and await pump():
+                    pass
                 await pair.until(lambda: bool(pair.server.clients))
                 writer.write(data)
-                while await pump():
-                    pass
+                try:
+                    while await pump(settle if client.state is State.OPEN else None):
+                        pass
+                except TimeoutError:  # no close from the server: it took the bytes
+                    accepted = True
+                    client.send_close(1000, "done")
+                    while await pump():
+                        pass
         finally:
             writer.close()
         await pair.until_closed("server")
-        report = pair.report(f"malformed frame: {data[:16].hex(' ')}{' …' if len(data) > 16 else ''}")
+        shown = f"{data[:16].hex(' ')}{' …' if len(data) > 16 else ''}"
+        report = pair.report(f"raw bytes after the handshake: {shown}", server_accepted_them=accepted)
         close = next((f for f in received if f.opcode == 0x8), None)
         if close is not None and len(close.data) >= 2:
             report.facts["raw client received close code"] = int.from_bytes(close.data[:2], "big")
