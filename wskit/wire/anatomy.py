@@ -210,7 +210,7 @@ class FrameAnatomy(_Shown):
 
     @property
     def text(self) -> str | None:
-        """The payload as text, for a TEXT frame (or CONT) whose bytes are valid UTF-8."""
+        """The payload decoded as UTF-8, or ``None`` when it is not valid UTF-8."""
         try:
             return self.payload.decode()
         except UnicodeDecodeError:

@@ -299,6 +299,8 @@ async def fragmentation(size: int = 100_000, fragment_size: int = 16_384, ping_b
 
         await ws.send(chunks())
         await pair.until(lambda: bool(received))
+        for pong in pings:
+            await asyncio.wait_for(pong, 5)  # the pong answering the ping between fragments
         report = pair.report(
             f"fragmentation: one {size}-byte text message sent in {fragment_size}-byte fragments",
             message_bytes_delivered=received[0],
