@@ -289,3 +289,18 @@ async def test_a_server_tap_does_not_keep_closed_connections_alive() -> None:
     # only the connections the bounded history still names (the last 5 clients) are alive
     assert len(tap._protocols) <= 5
     tap.detach()
+
+
+async def test_a_failing_tap_never_breaks_the_connection(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: wire.WireTap, record: wire.WireRecord) -> None:
+        raise RuntimeError("observer bug")
+
+    async with quiet_pair() as pair:
+        monkeypatch.setattr(wire.WireTap, "_add", broken)
+        await pair.client_conn.send_text("still delivered")
+        rtt = await pair.client_conn.ping(b"p")
+        await eventually(lambda: pair.server_conn.messages_in == 1)
+        assert rtt > 0 and pair.client_conn.close_code is None
+    assert "wire tap failed to record a frame" in caplog.text

@@ -24,6 +24,7 @@ instance attributes it added, which restores the connection exactly.
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from collections import deque
@@ -37,6 +38,7 @@ from .anatomy import OPCODE_NAMES
 
 __all__ = ["WireRecord", "WireTap", "tap"]
 
+logger = logging.getLogger("wskit")
 _CLOSE = Opcode.CLOSE
 _NAMES = {Opcode(code): name for code, name in OPCODE_NAMES.items()}
 _monotonic = time.monotonic
@@ -107,13 +109,19 @@ class _Hook:
         def tapped_send_frame(frame: Frame) -> None:
             send_frame(frame)  # serializes; raises (nothing sent) for an invalid frame
             wire, self.wire_out = self.wire_out, None
-            self.record(Direction.OUT, frame, wire)
+            try:
+                self.record(Direction.OUT, frame, wire)
+            except Exception:  # an observer never breaks the connection it watches
+                logger.exception("wire tap failed to record a frame")
 
         def tapped_recv_frame(frame: Frame) -> None:
             # recorded before websockets acts on it: a ping shows before its pong,
             # and a frame websockets then refuses (a stray CONT) still shows
             wire, self.wire_in = self.wire_in, None
-            self.record(Direction.IN, frame, wire)
+            try:
+                self.record(Direction.IN, frame, wire)
+            except Exception:
+                logger.exception("wire tap failed to record a frame")
             recv_frame(frame)
 
         protocol.send_frame = tapped_send_frame
