@@ -28,7 +28,7 @@ from .anatomy import (
 from .capture import Capture, capture
 from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
 from .handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
-from .tap import WireRecord, WireTap, tap
+from .tap import Tappable, WireRecord, WireTap, tap
 
 __all__ = [
     "CLOSE_CODES",
@@ -42,6 +42,7 @@ __all__ = [
     "Masking",
     "Problem",
     "Reassembly",
+    "Tappable",
     "WireRecord",
     "WireTap",
     "accept_key",

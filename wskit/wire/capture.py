@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .anatomy import FrameAnatomy, decode
+
+if TYPE_CHECKING:
+    from websockets.asyncio.connection import Connection as WsConnection
+
+    from ..transports import Connection
 
 __all__ = ["Capture", "capture"]
 
@@ -56,7 +61,7 @@ class Capture:
 
 
 @contextmanager
-def capture(connection: Any, limit: int = 1 << 20) -> Iterator[Capture]:
+def capture(connection: Connection | WsConnection, limit: int = 1 << 20) -> Iterator[Capture]:
     """Keep a copy of every byte ``connection`` writes while the block runs.
 
     Args:
@@ -66,8 +71,8 @@ def capture(connection: Any, limit: int = 1 << 20) -> Iterator[Capture]:
     The write still happens exactly as before; the transport's own ``write``
     is back in place when the block ends.
     """
-    websocket = getattr(connection, "websocket", connection)
-    transport = websocket.transport
+    websocket: Any = getattr(connection, "websocket", connection)
+    transport: Any = websocket.transport
     from_client = type(websocket).__name__ == "ClientConnection"
     result = Capture(limit, from_client)
     write = transport.write

@@ -16,6 +16,7 @@ from typing import Any
 from websockets.utils import accept_key as _ws_accept_key
 
 from .anatomy import _BOX, _CELL, _TABLE, _Shown
+from .tap import Tappable
 
 __all__ = ["HEADER_MEANINGS", "Handshake", "accept_key", "handshake"]
 
@@ -111,7 +112,7 @@ def _websocket(target: Any) -> Any:
     return conn.websocket
 
 
-def handshake(target: Any) -> Handshake:
+def handshake(target: Tappable) -> Handshake:
     """The opening handshake of a live connection, header by header (RFC 6455 §4).
 
     Args:

@@ -29,14 +29,24 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from websockets.frames import Frame, Opcode
 
 from ..events import Direction, Event, EventKind, _payload_preview
 from .anatomy import OPCODE_NAMES
 
-__all__ = ["WireRecord", "WireTap", "tap"]
+if TYPE_CHECKING:
+    from websockets.asyncio.connection import Connection as WsConnection
+
+    from ..transports import Connection
+    from ..transports.base import BaseTransport
+
+__all__ = ["Tappable", "WireRecord", "WireTap", "tap"]
+
+#: What :func:`tap` accepts: a server or client transport, a wskit connection,
+#: or a bare websockets connection.
+Tappable: TypeAlias = "BaseTransport | Connection | WsConnection"
 
 logger = logging.getLogger("wskit")
 _CLOSE = Opcode.CLOSE
@@ -190,7 +200,9 @@ class WireTap:
         dropped: records evicted to stay within the bounds.
     """
 
-    def __init__(self, target: Any, *, max_records: int = 1000, max_bytes: int = 1 << 20, emit: bool = True) -> None:
+    def __init__(
+        self, target: Tappable, *, max_records: int = 1000, max_bytes: int = 1 << 20, emit: bool = True
+    ) -> None:
         if max_records < 1 or max_bytes < 0:
             raise ValueError("max_records must be at least 1 and max_bytes at least 0")
         self.max_records = max_records
@@ -325,7 +337,7 @@ def _connections_of(transport: Any) -> list[Any]:
     return list(getattr(transport, "clients", ()))
 
 
-def tap(target: Any, *, max_records: int = 1000, max_bytes: int = 1 << 20, emit: bool = True) -> WireTap:
+def tap(target: Tappable, *, max_records: int = 1000, max_bytes: int = 1 << 20, emit: bool = True) -> WireTap:
     """Record every frame sent and received on a live connection (RFC 6455 §5).
 
     Args:
