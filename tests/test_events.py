@@ -148,13 +148,13 @@ class TestWireEventStr:
 
     def test_close_shows_code_and_reason_not_the_payload(self) -> None:
         e = wire("CLOSE", b"\x03\xe8bye", code=1000, reason="bye")
-        assert str(e) == f"{STAMP} wire #2 in CLOSE [5 bytes] code=1000 'bye'"
+        assert str(e) == f"{STAMP} wire #2 in CLOSE code=1000 'bye' [5 bytes]"
 
     def test_whole_text_frame_reads_as_text(self) -> None:
         assert str(wire("TEXT", "hé".encode())) == f"{STAMP} wire #2 in TEXT 'hé' [3 bytes]"
 
     def test_fragment_and_compressed_flags(self) -> None:
-        assert str(wire("TEXT", b"ab", fin=False)) == f"{STAMP} wire #2 in TEXT 61 62 [2 bytes] fin=0"
+        assert str(wire("TEXT", b"ab", fin=False)) == f"{STAMP} wire #2 in TEXT 'ab' [2 bytes] fin=0"
         e = wire("BINARY", b"\xff", rsv1=True)
         assert str(e) == f"{STAMP} wire #2 in BINARY ff [1 bytes] rsv1 (compressed)"
 

@@ -7,6 +7,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 from websockets.frames import CloseCode
 
+from . import wire
 from .events import Direction, Event, EventBus, EventKind
 from .frames import (
     AudioFrame,
@@ -74,4 +75,5 @@ __all__ = [
     "spawn",
     "stop_all",
     "stop_all_async",
+    "wire",
 ]

@@ -113,24 +113,10 @@ class Event:
         code and reason, the error, and the remaining ``info``. For ``WIRE``
         events: opcode, payload preview, length and the flags that are set.
         """
-        parts: list[str] = []
-        info = self.info
         if self.kind is EventKind.WIRE:
-            info = dict(info or {})
-            opcode = str(info.pop("opcode", "?"))
-            length = info.pop("length", self.size)
-            payload = self.raw
-            if opcode == "TEXT" and isinstance(payload, bytes) and info.get("fin", True) and not info.get("rsv1"):
-                payload = payload.decode("utf-8", "replace")  # a whole uncompressed text frame reads as text
-            parts.append(opcode)
-            if payload and opcode != "CLOSE":
-                parts.append(_preview(payload))
-            parts.append(f"[{length} bytes]")
-            if not info.pop("fin", True):
-                parts.append("fin=0")  # more fragments follow (RFC 6455 §5.4)
-            if info.pop("rsv1", False):
-                parts.append("rsv1 (compressed)")  # permessage-deflate, RFC 7692 §6
-        elif self.frame is not None:
+            return _wire_summary(self)
+        parts: list[str] = []
+        if self.frame is not None:
             parts.append(str(self.frame))
         elif self.raw is not None:
             parts.append(f"{self.opcode} {_preview(self.raw)} [{self.size} bytes]")
@@ -140,8 +126,8 @@ class Event:
             parts.append(repr(self.reason))
         if self.error is not None:
             parts.append(f"{type(self.error).__name__}: {self.error}")
-        if info:
-            parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
+        if self.info:
+            parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
         return " ".join(parts)
 
     @property
@@ -161,6 +147,43 @@ class Event:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))
         millis = int(self.wall_time * 1000) % 1000
         return f"{stamp}.{millis:03d} {self.summary}"
+
+
+def _payload_preview(data: bytes, text: bool) -> str:
+    """Quoted text when ``text`` and the bytes are UTF-8, else hex (middle elided)."""
+    if text:
+        try:
+            decoded = data.decode()
+        except UnicodeDecodeError:
+            pass
+        else:
+            if decoded.isprintable() or all(c.isprintable() or c.isspace() for c in decoded):
+                return _preview(decoded)
+    return _preview(data)
+
+
+def _wire_summary(event: Event) -> str:
+    """``PING [4 bytes]``, ``CLOSE code=1000 'bye' [5 bytes]``, ``TEXT 'hi' [2 bytes] fin=0``."""
+    info = event.info or {}
+    opcode = str(info.get("opcode", "?"))
+    parts = [opcode]
+    if opcode == "CLOSE":
+        if event.code is not None:
+            parts.append(f"code={event.code}")
+        if event.reason:
+            parts.append(repr(event.reason))
+    elif event.raw:
+        data = event.raw.encode() if isinstance(event.raw, str) else event.raw
+        parts.append(_payload_preview(data, text=opcode != "BINARY"))
+    parts.append(f"[{info.get('length', event.size)} bytes]")
+    if info.get("fin") is False:
+        parts.append("fin=0")  # more fragments follow (RFC 6455 §5.4)
+    if info.get("rsv1"):
+        parts.append("rsv1 (compressed)")  # permessage-deflate, RFC 7692 §6
+    extra = {k: v for k, v in info.items() if k not in ("opcode", "length", "fin", "rsv1")}
+    if extra:
+        parts.append(" ".join(f"{k}={v}" for k, v in extra.items()))
+    return " ".join(parts)
 
 
 Subscriber = Callable[[Event], object]

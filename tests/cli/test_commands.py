@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import re
 import signal
@@ -377,10 +376,21 @@ async def test_serve_address_in_use() -> None:
     assert result.code == 1 and "cannot listen" in result.err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("wskit.wire") is not None, reason="wskit.wire exists: --frames works")
-async def test_serve_frames_says_it_needs_the_wire_tap() -> None:
-    result = await run_wskit("serve", "--port", "0", "--frames")
-    assert result.code == 2 and "needs wskit.wire" in result.err
+async def test_serve_frames_logs_control_frames_and_close_codes() -> None:
+    async with serve("--echo", "--frames") as server:
+        async with ws_connect(server.url) as ws:
+            await ws.send("hi")
+            assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "hi"
+            await asyncio.wait_for(await ws.ping(b"rtt"), TIMEOUT)
+            await ws.close(4000, "bye")
+        code, out = await server.stop()
+    assert code == 0
+    wire_lines = [line for line in out.splitlines() if " wire " in line]
+    assert any("<-" in line and "TEXT 'hi' [2 bytes]" in line for line in wire_lines), out
+    assert any("<-" in line and "PING" in line for line in wire_lines), out
+    assert any("->" in line and "PONG" in line for line in wire_lines), out
+    assert any("<-" in line and "CLOSE code=4000 'bye'" in line for line in wire_lines), out
+    assert any("->" in line and "CLOSE code=4000 'bye'" in line for line in wire_lines), out
 
 
 async def test_serve_chat_page() -> None:
@@ -391,18 +401,3 @@ async def test_serve_chat_page() -> None:
         status, headers, body = await http_get(page_url)
         await server.stop()
     assert status == 200 and headers["Content-Type"].startswith("text/html") and body == wskit.CHAT_PAGE
-
-
-def test_frames_integration_point_calls_the_wire_tap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--frames`` goes through ``wskit.wire.tap(server)`` (the contract), and only there."""
-    import types
-
-    from wskit.cli import serve as serve_cli
-
-    tapped: list[object] = []
-    fake = types.ModuleType("wskit.wire")
-    fake.tap = lambda server: tapped.append(server) or "handle"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "wskit.wire", fake)
-    server = wskit.WebsocketServerTransport(port=0)
-    assert serve_cli._tap_wire(server) == "handle"
-    assert tapped == [server]

@@ -97,14 +97,14 @@ def wire(opcode: str, raw: bytes, direction: Direction = Direction.IN, **kw: obj
 
 def test_wire_control_frames() -> None:
     assert wire("PING", b"hi") == (
-        "22:13:20.250  #7 127.0.0.1:50312     <-  wire         PING         2 B  PING 68 69 [2 bytes]"
+        "22:13:20.250  #7 127.0.0.1:50312     <-  wire         PING         2 B  PING 'hi' [2 bytes]"
     )
     assert columns(wire("PONG", b"", Direction.OUT))[3:7] == ["->", "wire", "PONG", "0"]
     close = wire("CLOSE", b"\x03\xe9", code=1001, reason="")
-    assert close.endswith("wire         CLOSE        2 B  CLOSE [2 bytes] code=1001")
+    assert close.endswith("wire         CLOSE        2 B  CLOSE code=1001 [2 bytes]")
 
 
 def test_wire_data_frames_show_flags() -> None:
-    assert wire("TEXT", b"ab", fin=False).endswith("TEXT 61 62 [2 bytes] fin=0")
-    assert wire("CONT", b"c").endswith("wire         CONT         1 B  CONT 63 [1 bytes]")
+    assert wire("TEXT", b"ab", fin=False).endswith("TEXT 'ab' [2 bytes] fin=0")
+    assert wire("CONT", b"c").endswith("wire         CONT         1 B  CONT 'c' [1 bytes]")
     assert wire("BINARY", b"\x00", rsv1=True).endswith("BINARY 00 [1 bytes] rsv1 (compressed)")

@@ -15,12 +15,12 @@ import argparse
 import asyncio
 import contextlib
 import hmac
-import importlib.util
 import signal
 import sys
 import urllib.parse
 from typing import Any
 
+from .. import wire
 from ..events import Event
 from ..frames import Frame
 from ..serializers.registry import get_serializer, serializer_names
@@ -75,23 +75,6 @@ def token_auth(token: str) -> AuthHook:
     return check
 
 
-def _tap_wire(server: WebsocketServerTransport) -> object:
-    """INTEGRATION POINT: log wire frames through ``wskit.wire.tap`` (built separately).
-
-    ``tap(server)`` makes the server emit ``EventKind.WIRE`` events (one per
-    RFC 6455 frame, control frames included), which the log renders like any
-    other event. This is the only place the command line touches ``wskit.wire``;
-    what ``tap`` returns is kept for as long as the server runs.
-    """
-    wire = importlib.import_module("wskit.wire")
-    tap: object = wire.tap(server)
-    return tap
-
-
-def _has_wire() -> bool:
-    return importlib.util.find_spec("wskit.wire") is not None
-
-
 async def _serve(args: argparse.Namespace, loop_name: str) -> int:
     try:
         serializer = get_serializer(args.serializer)
@@ -136,7 +119,9 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
         print(format_event(event), flush=True)
 
     server.events.subscribe(log)
-    wire_tap = _tap_wire(server) if args.frames else None
+    # --frames: the wire tap makes the server emit one WIRE event per RFC 6455 frame,
+    # control frames included, which the log renders like any other event
+    wire_tap = wire.tap(server) if args.frames else None
 
     stop = asyncio.Event()
     running_loop = asyncio.get_running_loop()
@@ -154,12 +139,6 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``wskit serve`` with parsed options; returns the exit code."""
-    if args.frames and not _has_wire():
-        print(
-            "wskit serve: --frames needs wskit.wire (the wire-frame tap), which this build does not have yet",
-            file=sys.stderr,
-        )
-        return 2
     try:
         return loop.run(lambda name: _serve(args, name), args.loop)
     except KeyboardInterrupt:
