@@ -1,0 +1,336 @@
+"""AudioScope: live waveform, level meter and spectrogram of streaming audio.
+
+Data and drawing are decoupled, because drawing is what cannot keep up
+(GROUND.md: a full redraw per 20 ms frame falls behind real time):
+
+* :meth:`AudioScope.push` — called from the transport's event bus for every
+  audio frame — only copies the samples into a ring buffer and updates
+  counters. It never draws and never drops a frame.
+* A throttled render task (at most ``fps`` renders a second, 20 by default)
+  draws the *latest* state into an offscreen Agg figure by blitting and puts
+  JPEG bytes into an ``ipywidgets.Image``. Frames that arrive between two
+  renders are all in the picture; only intermediate pictures are skipped.
+
+With no running event loop (a plain script) pushing renders inline, at most
+``fps`` times a second; :meth:`AudioScope.render` draws on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy.typing as npt
+
+from .. import runtime
+from ..events import Direction, Event, EventKind
+from ..frames import AudioFrame
+from .signal import GapDetector, RateMeter, Ring, ScopeStats, Spectrogram, levels, peak_frequency, to_float
+
+if TYPE_CHECKING:
+    import ipywidgets  # type: ignore[import-untyped]
+    from matplotlib.figure import Figure
+
+    from .draw import ScopeFigure
+
+__all__ = ["AudioScope"]
+
+
+def _db(value: float) -> str:
+    return "-inf" if value == -math.inf else f"{value:.1f}"
+
+
+class AudioScope:
+    """A live view of an audio stream: waveform, RMS/peak meter, spectrogram.
+
+    Displaying the scope in a notebook shows its widget (an ``ipywidgets``
+    box holding the image and a line of numbers).
+
+    Args:
+        sample_rate: the stream's rate; frames at another rate are rejected.
+        window_s: seconds of audio on screen (and in the level meter).
+        channels: the stream's channel count; stereo draws one trace per channel.
+        fps: most renders per second.
+        spectrogram: draw the scrolling spectrogram (costs a few ms per render).
+        n_fft: FFT size of the spectrogram and of ``peak_hz`` (bin width
+            ``sample_rate / n_fft``).
+        image_format: ``"jpeg"`` (cheaper) or ``"png"``.
+        size: image size in pixels.
+        gap_tolerance: lateness (s) beyond which a frame counts as a gap.
+
+    Example::
+
+        scope = AudioScope(sample_rate=16_000, window_s=2.0)
+        scope.attach(server)   # every audio frame the server receives
+        scope                  # shows it
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 16_000,
+        window_s: float = 2.0,
+        channels: int = 1,
+        *,
+        fps: float = 20.0,
+        spectrogram: bool = True,
+        n_fft: int = 512,
+        image_format: Literal["jpeg", "png"] = "jpeg",
+        size: tuple[int, int] = (640, 360),
+        gap_tolerance: float = 0.05,
+    ) -> None:
+        if sample_rate <= 0 or channels <= 0 or window_s <= 0 or fps <= 0 or n_fft < 16:
+            raise ValueError("sample_rate, channels, window_s and fps must be positive and n_fft at least 16")
+        if image_format not in ("jpeg", "png"):
+            raise ValueError(f"image_format must be 'jpeg' or 'png', not {image_format!r}")
+        self.sample_rate = sample_rate
+        self.window_s = window_s
+        self.channels = channels
+        self.fps = fps
+        self.n_fft = n_fft
+        self.image_format = image_format
+        self.size = size
+        self._ring = Ring(max(1, round(window_s * sample_rate)), channels)
+        columns = 100
+        self._spectrogram = Spectrogram(n_fft, max(1, self._ring.capacity // columns), columns) if spectrogram else None
+        self._gaps = GapDetector(gap_tolerance)
+        self._rate = RateMeter()
+        self.frames = 0
+        self.rejected = 0
+        self.renders = 0
+        self.last_error = ""
+        self.image: bytes = b""  #: the last rendered picture
+        self._dirty = False
+        self._last_render = -math.inf
+        self._task: asyncio.Task[None] | None = None
+        self._figure: ScopeFigure | None = None
+        self._widget: ipywidgets.VBox | None = None
+        self._image_widget: ipywidgets.Image | None = None
+        self._label: ipywidgets.HTML | None = None
+        self._unsubscribers: list[Callable[[], None]] = []
+
+    # -- data in ------------------------------------------------------------------
+
+    def push(self, frame: AudioFrame | npt.ArrayLike, at: float | None = None) -> bool:
+        """Accept one frame of audio; return False if it was rejected.
+
+        Args:
+            frame: an :class:`~wskit.AudioFrame`, or samples at the scope's
+                rate (int16 or float, 1-D or ``(n, channels)``).
+            at: its arrival time (``time.monotonic()`` scale); now by default.
+                Gap and rate figures use it.
+
+        A frame whose sample rate or channel count differs from the scope's
+        is counted in ``stats.rejected`` and described in ``stats.last_error``,
+        never mixed into the picture.
+        """
+        if isinstance(frame, AudioFrame):
+            if frame.sample_rate != self.sample_rate or frame.num_channels != self.channels:
+                return self._reject(
+                    f"frame {frame.name} is {frame.num_channels} ch @ {frame.sample_rate} Hz; "
+                    f"this scope shows {self.channels} ch @ {self.sample_rate} Hz"
+                )
+            samples = to_float(frame.samples)
+        else:
+            try:
+                samples = to_float(frame)
+            except (TypeError, ValueError) as exc:
+                return self._reject(str(exc))
+            if samples.shape[1] != self.channels:
+                return self._reject(f"samples have {samples.shape[1]} channel(s); this scope shows {self.channels}")
+        when = time.monotonic() if at is None else at
+        self._ring.write(samples)
+        self.frames += 1
+        self._gaps.arrive(when, samples.shape[0] / self.sample_rate)
+        self._rate.arrive(when)
+        self._changed()
+        return True
+
+    def _reject(self, why: str) -> bool:
+        self.rejected += 1
+        self.last_error = why
+        self._changed()
+        return False
+
+    def attach(self, target: Any, direction: Direction | Literal["in", "out"] = "in") -> AudioScope:
+        """Show the audio frames a transport (or one connection) receives or sends.
+
+        Args:
+            target: a server or client transport, or a ``Connection`` (only its frames).
+            direction: ``"in"`` for frames received, ``"out"`` for frames sent.
+
+        Returns:
+            The scope, so ``AudioScope().attach(server)`` displays it.
+        """
+        wanted = Direction(direction)
+        bus = getattr(target, "events", None)
+        connection = None
+        if bus is None:  # a Connection: listen on its transport's bus, keep its own events
+            owner = getattr(target, "_owner", None)
+            bus = getattr(owner, "events", None)
+            connection = target
+        if bus is None:
+            raise TypeError(f"cannot attach to {target!r}: not a transport or a connection")
+
+        def on_event(event: Event) -> None:
+            if (
+                event.kind is EventKind.MESSAGE
+                and event.direction is wanted
+                and isinstance(event.frame, AudioFrame)
+                and (connection is None or event.connection is connection)
+            ):
+                self.push(event.frame, at=event.time)
+
+        self._unsubscribers.append(bus.subscribe(on_event))
+        return self
+
+    def detach(self) -> None:
+        """Stop listening to every transport, stop the render task and draw the final state."""
+        while self._unsubscribers:
+            self._unsubscribers.pop()()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+        if self._dirty:
+            self.render()
+
+    # -- numbers ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> ScopeStats:
+        """Counters and levels now (levels over the visible window)."""
+        visible = self._ring.last()
+        rms, peak = levels(visible)
+        mono = visible[-self.n_fft :].mean(axis=1) if visible.size else visible[:, 0]
+        return ScopeStats(
+            frames=self.frames,
+            rejected=self.rejected,
+            seconds=self._ring.written / self.sample_rate,
+            rms_dbfs=rms,
+            peak_dbfs=peak,
+            peak_hz=peak_frequency(mono, self.sample_rate, self.n_fft),
+            gaps=self._gaps.count,
+            gap_seconds=self._gaps.seconds,
+            rate=self._rate.rate(),
+            renders=self.renders,
+            last_error=self.last_error,
+        )
+
+    # -- drawing ------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._dirty = True
+        if self._task is not None and not self._task.done():
+            return  # the render task will pick the change up
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop: render inline, throttled
+            if time.monotonic() - self._last_render >= 1.0 / self.fps:
+                self.render()
+            return
+        self._task = runtime.spawn(self._render_loop(), name="AudioScope render")
+
+    async def _render_loop(self) -> None:
+        """Render while there is something new, at most ``fps`` times a second; then end."""
+        while self._dirty:
+            wait = self._last_render + 1.0 / self.fps - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.render()
+
+    def _ensure_figure(self) -> ScopeFigure:
+        if self._figure is None:
+            from .draw import ScopeFigure
+
+            shape = self._spectrogram.image.shape if self._spectrogram is not None else None
+            self._figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size)
+        return self._figure
+
+    def _status(self, frames: int, seconds: float, rate: float, gaps: int) -> str:
+        return f"{frames} frames · {seconds:.1f} s · {rate:.0f} frames/s · {gaps} gaps"
+
+    def _draw(self, figure: ScopeFigure) -> None:
+        visible = self._ring.last()
+        image = None
+        if self._spectrogram is not None:
+            self._spectrogram.update(self._ring)
+            image = self._spectrogram.image
+        rms, peak = levels(visible)
+        status = self._status(self.frames, self._ring.written / self.sample_rate, self._rate.rate(), self._gaps.count)
+        figure.update(visible, image, rms, peak, status)
+        figure.render()
+
+    def render(self) -> bytes:
+        """Draw the current state now and return the image bytes (also shown in the widget)."""
+        from .draw import encode
+
+        self._dirty = False
+        figure = self._ensure_figure()
+        self._draw(figure)
+        self.image = encode(figure.figure, self.image_format)
+        self.renders += 1
+        self._last_render = time.monotonic()
+        if self._image_widget is not None and self._label is not None:
+            with self._image_widget.hold_sync():
+                self._image_widget.value = self.image
+            self._label.value = self._label_html()
+        return self.image
+
+    def _label_html(self) -> str:
+        s = self.stats
+        peak_hz = "–" if s.peak_hz is None else f"{s.peak_hz:.0f} Hz"
+        parts = [
+            f"<b>{s.frames}</b> frames",
+            f"{s.seconds:.2f} s",
+            f"RMS {_db(s.rms_dbfs)} dBFS",
+            f"peak {_db(s.peak_dbfs)} dBFS",
+            f"strongest {peak_hz}",
+            f"{s.rate:.1f} frames/s",
+            f"{s.gaps} gaps ({s.gap_seconds * 1000:.0f} ms)",
+            f"{s.renders} renders",
+        ]
+        if s.rejected:
+            parts.append(f"<span style='color:#b00'>{s.rejected} rejected: {s.last_error}</span>")
+        return "<code>" + " · ".join(parts) + "</code>"
+
+    def snapshot(self) -> Figure:
+        """A new matplotlib ``Figure`` of the current view (drawn in full, for saving or display)."""
+        from .draw import ScopeFigure
+
+        shape = self._spectrogram.image.shape if self._spectrogram is not None else None
+        figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)
+        if self._spectrogram is not None:
+            self._spectrogram.update(self._ring)
+        visible = self._ring.last()
+        rms, peak = levels(visible)
+        status = self._status(self.frames, self._ring.written / self.sample_rate, self._rate.rate(), self._gaps.count)
+        image = self._spectrogram.image.copy() if self._spectrogram is not None else None
+        figure.update(visible, image, rms, peak, status)
+        figure.render()
+        return figure.figure
+
+    # -- display ------------------------------------------------------------------
+
+    @property
+    def widget(self) -> ipywidgets.VBox:
+        """The ipywidgets box that shows the scope (created on first use)."""
+        if self._widget is None:
+            import ipywidgets
+
+            width, height = self.size
+            self._image_widget = ipywidgets.Image(format=self.image_format, width=width, height=height)
+            self._label = ipywidgets.HTML()
+            self._widget = ipywidgets.VBox([self._image_widget, self._label])
+            self.render()
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"<AudioScope {self.channels} ch @ {self.sample_rate} Hz, {self.window_s} s window, "
+            f"{self.frames} frames, {self.renders} renders>"
+        )
