@@ -210,10 +210,12 @@ class _PixelMap:
         self.col_index = (np.arange(n_cols) * columns // max(n_cols, 1)).clip(0, columns - 1)
         vmin, vmax = image.get_clim()
         self.offset, self.scale = vmin, 255.0 / (vmax - vmin)
-        self.lut = (image.get_cmap()(np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+        lut = np.ascontiguousarray((image.get_cmap()(np.linspace(0, 1, 256)) * 255).astype(np.uint8))
+        self.lut = lut.view(np.uint32).ravel()  # one RGBA pixel per 32-bit word: a gather copies 4 bytes at once
         self.canvas = canvas
 
     def paint(self, values: FloatArray) -> None:
         levels = np.clip((values - self.offset) * self.scale, 0, 255).astype(np.uint8)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        pixels[self.rows, self.cols] = self.lut[levels[self.row_index[:, None], self.col_index[None, :]]]
+        colours = self.lut.take(levels.take(self.row_index, axis=0), axis=0)  # (pixel rows, columns)
+        pixels = np.asarray(self.canvas.buffer_rgba()).view(np.uint32)[:, :, 0]
+        pixels[self.rows, self.cols] = colours.take(self.col_index, axis=1)

@@ -183,6 +183,7 @@ class AudioScope:
             ):
                 self.push(event.frame, at=event.time)
 
+        self._ensure_figure()  # build the figure now (~0.2 s once), not in the middle of the stream
         self._unsubscribers.append(bus.subscribe(on_event))
         return self
 
@@ -267,11 +268,11 @@ class AudioScope:
         from .draw import encode
 
         self._dirty = False
+        self._last_render = time.monotonic()  # renders start on a 1/fps grid, whatever they cost
         figure = self._ensure_figure()
         self._draw(figure)
         self.image = encode(figure.figure, self.image_format)
         self.renders += 1
-        self._last_render = time.monotonic()
         if self._image_widget is not None and self._label is not None:
             with self._image_widget.hold_sync():
                 self._image_widget.value = self.image

@@ -231,7 +231,8 @@ def _pair(items: list[_Row], kind: str, t0: float) -> list[Arrow]:
 def _build(rows: list[_Row]) -> tuple[list[Arrow], list[Note]]:
     if not rows:
         return [], []
-    t0 = rows[0].time
+    drawn = {EventKind.CONNECTED, EventKind.MESSAGE, EventKind.WIRE, EventKind.REJECTED, EventKind.DISCONNECTED}
+    t0 = min((r.time for r in rows if r.kind in drawn), default=rows[0].time)
     with_messages = {r.role for r in rows if r.kind == EventKind.MESSAGE.value}
     data = [
         r
@@ -279,7 +280,12 @@ def _build(rows: list[_Row]) -> tuple[list[Arrow], list[Note]]:
 
 
 def timeline(
-    events: Iterable[Event | Mapping[str, Any]], *, title: str | None = None, max_labels: int = 40, width: float = 7.0
+    events: Iterable[Event | Mapping[str, Any]],
+    *,
+    scale: Literal["sequence", "time"] = "sequence",
+    title: str | None = None,
+    max_labels: int = 40,
+    width: float = 7.0,
 ) -> Timeline:
     """Draw a sequence diagram of a session from its events.
 
@@ -288,84 +294,97 @@ def timeline(
             client's bus) or the event log's export rows (dicts with
             ``monotonic``, ``kind``, ``direction``, ``role``, ``opcode``,
             ``size``, ``code``, ``reason``). Events of other kinds are ignored.
+        scale: ``"sequence"`` gives each arrow its own row, in time order,
+            with its time (ms since the first event) on the left, as
+            Wireshark's flow graph does; ``"time"`` puts everything at its
+            real time (a message in flight slants; bursts crowd together).
         title: figure title.
-        max_labels: label every arrow up to this many messages; above it,
-            only the first and last message and every control frame.
+        max_labels: label every message up to this many; above it only the
+            first and the last (control frames are always labelled).
         width: figure width in inches.
 
     Returns:
         A :class:`Timeline` (shows as its figure in a notebook) whose
-        ``arrows`` and ``notes`` list what was drawn.
+        ``arrows`` and ``notes`` list what was drawn, in time order.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if scale not in ("sequence", "time"):
+        raise ValueError(f"scale must be 'sequence' or 'time', not {scale!r}")
     arrows, notes = _build(_rows(events))
-    height = min(20.0, max(3.5, 1.5 + 0.3 * (len(arrows) + len(notes))))
+    items: list[Arrow | Note] = sorted([*arrows, *notes], key=lambda i: i.start if isinstance(i, Arrow) else i.time)
+    rows = len(items)
+    height = min(20.0, max(3.0, 1.2 + (0.28 if scale == "sequence" else 0.2) * rows))
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     x = {"client": 0.0, "server": 1.0}
-    end = max([a.end for a in arrows] + [n.time for n in notes] + [0.001])
-    ax.set_xlim(-0.35, 1.35)
-    ax.set_ylim(end * 1.05 + 1e-4, -end * 0.05 - 1e-4)  # time goes down
+
+    def place(item: Arrow | Note, row: int) -> tuple[float, float]:
+        """Vertical position of an item's start and end."""
+        if isinstance(item, Note):
+            return (row, row) if scale == "sequence" else (item.time, item.time)
+        if scale == "time":
+            return item.start, item.end
+        return row, row + (0.4 if item.end > item.start else 0.0)  # in flight: a slight slant
+
+    spots = [place(item, row) for row, item in enumerate(items)]
+    if scale == "sequence":
+        ax.set_ylim(rows - 0.3, -0.8)
+        step = max(1, rows // 40)
+        ticks = list(range(0, rows, step))
+        times = [items[i].start if isinstance(items[i], Arrow) else items[i].time for i in ticks]  # type: ignore[union-attr]
+        ax.set_yticks(ticks, [f"{t * 1000:.2f}" for t in times], fontsize=7)
+        ax.set_ylabel("ms since the first event")
+    else:
+        end = max([b for _, b in spots] + [0.001])
+        ax.set_ylim(end * 1.05, -end * 0.05)  # time goes down
+        ax.set_ylabel("seconds since the first event")
+    ax.set_xlim(-0.6, 1.6)
     ax.set_xticks([0, 1], ["client", "server"], fontsize=10, fontweight="bold")
     ax.xaxis.tick_top()
-    ax.set_ylabel("seconds since the first event")
+    ax.tick_params(axis="x", length=0)
     for lane in (0.0, 1.0):
         ax.axvline(lane, color="#444", lw=1)
-    for spine in ("right", "bottom"):
+    for spine in ("right", "bottom", "top"):
         ax.spines[spine].set_visible(False)
-    messages = [a for a in arrows if a.kind == "message"]
-    labelled = set(range(len(messages))) if len(messages) <= max_labels else {0, len(messages) - 1}
+
+    messages = sum(1 for a in arrows if a.kind == "message")
     index = 0
-    for arrow in arrows:
-        if arrow.kind == "message":
-            colour, style, show = _COLOURS[arrow.sender], "-", index in labelled
+    for item, (y0, y1) in zip(items, spots, strict=True):
+        if isinstance(item, Note):
+            side = -1 if item.lane == "client" else 1
+            ax.plot([x[item.lane]], [y0], marker="X", color=_COLOURS["close"], ms=7)
+            ax.text(
+                x[item.lane] + 0.04 * side,
+                y0,
+                item.label,
+                ha="right" if side < 0 else "left",
+                va="center",
+                fontsize=7,
+                color=_COLOURS["close"],
+            )
+            continue
+        if item.kind == "message":
+            colour, style = _COLOURS[item.sender], "-"
+            show = messages <= max_labels or index in (0, messages - 1)
             index += 1
-        elif arrow.opcode == "CLOSE" or arrow.kind == "rejected":
+        elif item.opcode == "CLOSE" or item.kind == "rejected":
             colour, style, show = _COLOURS["close"], "-", True
+        elif item.kind == "handshake":
+            colour, style, show = _COLOURS["handshake"], "--", True
         else:
-            colour = _COLOURS["handshake" if arrow.kind == "handshake" else "control"]
-            style, show = ("--" if arrow.kind == "handshake" else "-"), True
-        x0, x1 = x[arrow.sender], x[_other(arrow.sender)]
+            colour, style, show = _COLOURS["control"], "-", True
         ax.annotate(
             "",
-            xy=(x1, arrow.end),
-            xytext=(x0, arrow.start),
-            arrowprops={
-                "arrowstyle": "-|>",
-                "color": colour,
-                "lw": 1.0,
-                "linestyle": style,
-                "shrinkA": 0,
-                "shrinkB": 0,
-            },
+            xy=(x[_other(item.sender)], y1),
+            xytext=(x[item.sender], y0),
+            arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.0, "ls": style, "shrinkA": 0, "shrinkB": 0},
         )
         if show:
-            ax.text(
-                0.5,
-                (arrow.start + arrow.end) / 2,
-                arrow.label,
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color=colour,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
-    if len(messages) > max_labels:
-        ax.text(0.5, end * 0.5, f"… {len(messages)} messages", ha="center", fontsize=8, style="italic")
-    for note in notes:
-        side = -1 if note.lane == "client" else 1
-        ax.plot([x[note.lane]], [note.time], marker="X", color=_COLOURS["close"], ms=7)
-        ax.text(
-            x[note.lane] + 0.04 * side,
-            note.time,
-            note.label,
-            ha="right" if side < 0 else "left",
-            va="center",
-            fontsize=7,
-            color=_COLOURS["close"],
-        )
-    ax.set_title(title or f"{len(messages)} messages, {len(arrows) - len(messages)} other arrows", fontsize=10)
+            ax.text(0.5, (y0 + y1) / 2, item.label, ha="center", va="bottom", fontsize=7, color=colour)
+    if messages > max_labels:
+        ax.text(0.5, 1.02, f"{messages} messages (first and last labelled)", transform=ax.transAxes, ha="center")
+    ax.set_title(title or f"{messages} messages, {len(arrows) - messages} other arrows", fontsize=10, pad=18)
     return Timeline(figure, arrows, notes)
