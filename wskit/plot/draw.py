@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
-__all__ = ["METER_FLOOR_DB", "ScopeFigure", "encode"]
+__all__ = ["METER_FLOOR_DB", "ScopeFigure", "displayable", "encode"]
 
 #: Bottom of the level meter and of the spectrogram colour scale, in dBFS.
 METER_FLOOR_DB = -60.0
@@ -43,6 +43,23 @@ def encode(figure: Figure, image_format: Literal["jpeg", "png"] = "jpeg", qualit
     else:
         image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+def displayable(figure: Figure) -> Figure:
+    """Give a pyplot-free figure a ``_repr_png_`` so a notebook shows it as an image.
+
+    IPython shows a ``Figure`` as a picture only once the inline backend has
+    been imported (by pyplot); our figures are made without pyplot, so each
+    one carries its own PNG rendering instead of printing ``<Figure ...>``.
+    """
+
+    def png() -> bytes:
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+        return out.getvalue()
+
+    figure._repr_png_ = png  # type: ignore[attr-defined]
+    return figure
 
 
 class ScopeFigure:

@@ -298,7 +298,7 @@ class AudioScope:
 
     def snapshot(self) -> Figure:
         """A new matplotlib ``Figure`` of the current view (drawn in full, for saving or display)."""
-        from .draw import ScopeFigure
+        from .draw import ScopeFigure, displayable
 
         shape = self._spectrogram.image.shape if self._spectrogram is not None else None
         figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)
@@ -310,7 +310,7 @@ class AudioScope:
         image = self._spectrogram.image.copy() if self._spectrogram is not None else None
         figure.update(visible, image, rms, peak, status)
         figure.render()
-        return figure.figure
+        return displayable(figure.figure)
 
     # -- display ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..frames import AudioFrame
+from .draw import displayable
 from .signal import FloatArray, envelope, levels, to_float
 
 if TYPE_CHECKING:
@@ -103,4 +104,4 @@ def plot_audio(
         title or f"{duration:.2f} s · {channels} ch @ {rate} Hz · RMS {rms:.1f} dBFS · peak {peak:.1f} dBFS",
         fontsize=10,
     )
-    return figure
+    return displayable(figure)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..events import Event, EventKind
+from .draw import displayable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -315,7 +316,7 @@ def timeline(
     arrows, notes = _build(_rows(events))
     items: list[Arrow | Note] = sorted([*arrows, *notes], key=lambda i: i.start if isinstance(i, Arrow) else i.time)
     rows = len(items)
-    height = min(20.0, max(3.0, 1.2 + (0.28 if scale == "sequence" else 0.2) * rows))
+    height = min(20.0, max(3.0, 1.2 + 0.28 * rows)) if scale == "sequence" else 6.0
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
@@ -383,8 +384,12 @@ def timeline(
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.0, "ls": style, "shrinkA": 0, "shrinkB": 0},
         )
         if show:
-            ax.text(0.5, (y0 + y1) / 2, item.label, ha="center", va="bottom", fontsize=7, color=colour)
+            # above arrows going right, below arrows going left: two arrows at one time stay readable
+            above = item.sender == "client"
+            ax.text(
+                0.5, (y0 + y1) / 2, item.label, ha="center", va="bottom" if above else "top", fontsize=7, color=colour
+            )
     if messages > max_labels:
         ax.text(0.5, 1.02, f"{messages} messages (first and last labelled)", transform=ax.transAxes, ha="center")
     ax.set_title(title or f"{messages} messages, {len(arrows) - messages} other arrows", fontsize=10, pad=18)
-    return Timeline(figure, arrows, notes)
+    return Timeline(displayable(figure), arrows, notes)
