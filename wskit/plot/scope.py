@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +30,17 @@ import numpy.typing as npt
 from .. import runtime
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame
-from .signal import GapDetector, RateMeter, Ring, ScopeStats, Spectrogram, levels, peak_frequency, to_float
+from .signal import (
+    FloatArray,
+    GapDetector,
+    RateMeter,
+    Ring,
+    ScopeStats,
+    Spectrogram,
+    levels,
+    peak_frequency,
+    to_float,
+)
 
 if TYPE_CHECKING:
     import ipywidgets  # type: ignore[import-untyped]
@@ -110,6 +122,7 @@ class AudioScope:
         self._image_widget: ipywidgets.Image | None = None
         self._label: ipywidgets.HTML | None = None
         self._unsubscribers: list[Callable[[], None]] = []
+        self._render_times: deque[float] = deque(maxlen=100)
 
     # -- data in ------------------------------------------------------------------
 
@@ -191,10 +204,11 @@ class AudioScope:
         """Stop listening to every transport, stop the render task and draw the final state."""
         while self._unsubscribers:
             self._unsubscribers.pop()()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        busy = self._task is not None and not self._task.done()
+        if self._task is not None and busy:
+            self._task.cancel()  # it may be mid-render: draw the final state here instead
         self._task = None
-        if self._dirty:
+        if busy or self._dirty:
             self.render()
 
     # -- numbers ------------------------------------------------------------------
@@ -202,7 +216,9 @@ class AudioScope:
     @property
     def stats(self) -> ScopeStats:
         """Counters and levels now (levels over the visible window)."""
-        visible = self._ring.last()
+        return self._stats(self._ring.last())
+
+    def _stats(self, visible: FloatArray) -> ScopeStats:
         rms, peak = levels(visible)
         mono = visible[-self.n_fft :].mean(axis=1) if visible.size else visible[:, 0]
         return ScopeStats(
@@ -216,6 +232,7 @@ class AudioScope:
             gap_seconds=self._gaps.seconds,
             rate=self._rate.rate(),
             renders=self.renders,
+            render_ms=statistics.median(self._render_times) * 1000 if self._render_times else 0.0,
             last_error=self.last_error,
         )
 
@@ -234,12 +251,26 @@ class AudioScope:
         self._task = runtime.spawn(self._render_loop(), name="AudioScope render")
 
     async def _render_loop(self) -> None:
-        """Render while there is something new, at most ``fps`` times a second; then end."""
+        """Render while there is something new, at most ``fps`` times a second; then end.
+
+        The drawing runs on the loop (about 1-2 ms); the JPEG encoding of a
+        copy of the pixels runs in a worker thread, so the loop is free
+        meanwhile.
+        """
+        from .draw import encode_rgba
+
         while self._dirty:
             wait = self._last_render + 1.0 / self.fps - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self.render()
+            started = time.perf_counter()
+            figure, stats = self._begin_render()
+            pixels = figure.copy_pixels()
+            busy = time.perf_counter() - started
+            image = await asyncio.to_thread(encode_rgba, pixels, figure.pixel_size, self.image_format)
+            started = time.perf_counter()
+            self._publish(image, stats)
+            self._render_times.append(busy + time.perf_counter() - started)
 
     def _ensure_figure(self) -> ScopeFigure:
         if self._figure is None:
@@ -249,38 +280,47 @@ class AudioScope:
             self._figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size)
         return self._figure
 
-    def _status(self, frames: int, seconds: float, rate: float, gaps: int) -> str:
-        return f"{frames} frames · {seconds:.1f} s · {rate:.0f} frames/s · {gaps} gaps"
+    def _status(self, stats: ScopeStats) -> str:
+        return f"{stats.frames} frames · {stats.seconds:.1f} s · {stats.rate:.0f} frames/s · {stats.gaps} gaps"
 
-    def _draw(self, figure: ScopeFigure) -> None:
-        visible = self._ring.last()
+    def _update(self, figure: ScopeFigure) -> ScopeStats:
+        """Bring the spectrogram up to date and put the current state on ``figure``."""
         image = None
         if self._spectrogram is not None:
             self._spectrogram.update(self._ring)
             image = self._spectrogram.image
-        rms, peak = levels(visible)
-        status = self._status(self.frames, self._ring.written / self.sample_rate, self._rate.rate(), self._gaps.count)
-        figure.update(visible, image, rms, peak, status)
+        visible = self._ring.last()
+        stats = self._stats(visible)
+        figure.update(visible, image, stats.rms_dbfs, stats.peak_dbfs, self._status(stats))
         figure.render()
+        return stats
+
+    def _begin_render(self) -> tuple[ScopeFigure, ScopeStats]:
+        self._dirty = False
+        self._last_render = time.monotonic()  # renders start on a 1/fps grid, whatever they cost
+        figure = self._ensure_figure()
+        return figure, self._update(figure)
+
+    def _publish(self, image: bytes, stats: ScopeStats) -> None:
+        self.image = image
+        self.renders += 1
+        if self._image_widget is not None and self._label is not None:
+            with self._image_widget.hold_sync():
+                self._image_widget.value = image
+            self._label.value = self._label_html(stats)
 
     def render(self) -> bytes:
         """Draw the current state now and return the image bytes (also shown in the widget)."""
         from .draw import encode
 
-        self._dirty = False
-        self._last_render = time.monotonic()  # renders start on a 1/fps grid, whatever they cost
-        figure = self._ensure_figure()
-        self._draw(figure)
-        self.image = encode(figure.figure, self.image_format)
-        self.renders += 1
-        if self._image_widget is not None and self._label is not None:
-            with self._image_widget.hold_sync():
-                self._image_widget.value = self.image
-            self._label.value = self._label_html()
+        started = time.perf_counter()
+        figure, stats = self._begin_render()
+        self._publish(encode(figure.figure, self.image_format), stats)
+        self._render_times.append(time.perf_counter() - started)
         return self.image
 
-    def _label_html(self) -> str:
-        s = self.stats
+    def _label_html(self, stats: ScopeStats | None = None) -> str:
+        s = stats or self.stats
         peak_hz = "–" if s.peak_hz is None else f"{s.peak_hz:.0f} Hz"
         parts = [
             f"<b>{s.frames}</b> frames",
@@ -302,14 +342,7 @@ class AudioScope:
 
         shape = self._spectrogram.image.shape if self._spectrogram is not None else None
         figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)
-        if self._spectrogram is not None:
-            self._spectrogram.update(self._ring)
-        visible = self._ring.last()
-        rms, peak = levels(visible)
-        status = self._status(self.frames, self._ring.written / self.sample_rate, self._rate.rate(), self._gaps.count)
-        image = self._spectrogram.image.copy() if self._spectrogram is not None else None
-        figure.update(visible, image, rms, peak, status)
-        figure.render()
+        self._update(figure)
         return displayable(figure.figure)
 
     # -- display ------------------------------------------------------------------

@@ -284,6 +284,8 @@ class ScopeStats:
         gaps: underruns seen (see :class:`GapDetector`); ``gap_seconds`` their total length.
         rate: frames per second arriving, over the last second.
         renders: images drawn so far.
+        render_ms: kernel time per render, median of the last 100 (the
+            JPEG encoding runs in a worker thread and is not counted).
         last_error: why the last frame was rejected, if one was.
     """
 
@@ -297,6 +299,7 @@ class ScopeStats:
     gap_seconds: float
     rate: float
     renders: int
+    render_ms: float = 0.0
     last_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
