@@ -240,3 +240,28 @@ def test_bad_arguments() -> None:
         AudioScope(sample_rate=0)
     with pytest.raises(ValueError):
         AudioScope(image_format="gif")  # type: ignore[arg-type]
+
+
+def test_auto_mode_is_image_unless_ipympl_is_the_backend() -> None:
+    assert AudioScope().mode == "image"
+    with pytest.raises(ValueError, match="mode"):
+        AudioScope(mode="svg")  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own toolbar
+def test_ipympl_mode_shows_the_canvas_and_redraws_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ipympl")
+    import matplotlib
+
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "module://ipympl.backend_nbagg")
+    scope = AudioScope()
+    assert scope.mode == "ipympl"
+    canvas, _ = scope.widget.children
+    assert type(canvas).__name__ == "Canvas" and canvas.figure is scope._ensure_figure().figure
+    requests = []
+    monkeypatch.setattr(canvas, "draw_idle", lambda: requests.append(1))
+    feed(scope, sine(0.5))
+    assert scope.render() == b""
+    assert requests and scope.stats.renders >= 1
+    trace = scope._ensure_figure().traces[0]
+    assert trace.get_xy()[:, 1].max() == pytest.approx(0.5, abs=0.01)  # the waveform is on the canvas' figure

@@ -82,6 +82,8 @@ class ScopeFigure:
         size: figure size in pixels (at 100 dpi).
         animated: True for the live figure (blitting); False for a snapshot,
             which is drawn in full like any figure.
+        interactive: put the figure on an ipympl canvas (a widget) and let
+            ipympl draw it on request, instead of an Agg canvas (needs ipympl).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class ScopeFigure:
         spectrogram_shape: tuple[int, int] | None,
         size: tuple[int, int] = (640, 360),
         animated: bool = True,
+        interactive: bool = False,
     ) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -102,7 +105,16 @@ class ScopeFigure:
         self.window_s = window_s
         self.columns = max(50, size[0] - 120)  # envelope points per channel: about one per pixel
         self.figure = Figure(figsize=(size[0] / 100, size[1] / 100), dpi=100, layout="constrained")
-        self.canvas: Any = cast(Any, FigureCanvasAgg(self.figure))  # its blitting methods are untyped
+        self.interactive = interactive
+        if interactive:  # ipympl: the canvas is a widget; the front end asks for the pixels
+            import importlib
+
+            ipympl = importlib.import_module("ipympl.backend_nbagg")  # optional: not a dependency
+            self.canvas: Any = ipympl.Canvas(self.figure)
+            self.manager = ipympl.FigureManager(self.canvas, 0)  # not registered with pyplot
+            animated = self.animated = False
+        else:
+            self.canvas = cast(Any, FigureCanvasAgg(self.figure))  # its blitting methods are untyped
         rows = 2 if spectrogram_shape else 1
         grid = self.figure.add_gridspec(rows, 2, width_ratios=(14, 1))
         self.wave_ax = self.figure.add_subplot(grid[0, 0])
@@ -213,6 +225,9 @@ class ScopeFigure:
 
     def render(self) -> None:
         """Redraw the animated artists over the saved background (blitting)."""
+        if self.interactive:
+            self.canvas.draw_idle()  # ipympl renders when the front end asks
+            return
         if not self.animated:
             self.canvas.draw()
             return

@@ -51,6 +51,17 @@ if TYPE_CHECKING:
 __all__ = ["AudioScope"]
 
 
+def _ipympl_active() -> bool:
+    """True when matplotlib's backend is ipympl (``%matplotlib widget``), without resolving it."""
+    import sys
+
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is None:
+        return False
+    backend = str(dict.__getitem__(matplotlib.rcParams, "backend")).lower()
+    return "ipympl" in backend or backend == "widget"
+
+
 def _db(value: float) -> str:
     return "-inf" if value == -math.inf else f"{value:.1f}"
 
@@ -72,6 +83,12 @@ class AudioScope:
         image_format: ``"jpeg"`` (cheaper) or ``"png"``.
         size: image size in pixels.
         gap_tolerance: lateness (s) beyond which a frame counts as a gap.
+        mode: ``"image"`` draws offscreen and shows JPEG/PNG in an
+            ``ipywidgets.Image`` (works everywhere, headless too);
+            ``"ipympl"`` shows an interactive ipympl canvas instead (needs
+            ipympl; ipympl draws the whole figure on each request, and
+            nothing headless); ``"auto"`` picks ipympl when it is
+            matplotlib's backend (``%matplotlib widget``), else image.
 
     Example::
 
@@ -92,11 +109,15 @@ class AudioScope:
         image_format: Literal["jpeg", "png"] = "jpeg",
         size: tuple[int, int] = (640, 360),
         gap_tolerance: float = 0.05,
+        mode: Literal["auto", "image", "ipympl"] = "auto",
     ) -> None:
         if sample_rate <= 0 or channels <= 0 or window_s <= 0 or fps <= 0 or n_fft < 16:
             raise ValueError("sample_rate, channels, window_s and fps must be positive and n_fft at least 16")
         if image_format not in ("jpeg", "png"):
             raise ValueError(f"image_format must be 'jpeg' or 'png', not {image_format!r}")
+        if mode not in ("auto", "image", "ipympl"):
+            raise ValueError(f"mode must be 'auto', 'image' or 'ipympl', not {mode!r}")
+        self.mode: Literal["image", "ipympl"] = ("ipympl" if _ipympl_active() else "image") if mode == "auto" else mode
         self.sample_rate = sample_rate
         self.window_s = window_s
         self.channels = channels
@@ -253,9 +274,9 @@ class AudioScope:
     async def _render_loop(self) -> None:
         """Render while there is something new, at most ``fps`` times a second; then end.
 
-        The drawing runs on the loop (about 1-2 ms); the JPEG encoding of a
-        copy of the pixels runs in a worker thread, so the loop is free
-        meanwhile.
+        The drawing runs on the loop in two steps (spectrogram columns, then
+        the blit: about 1-2 ms in all); the JPEG encoding of a copy of the
+        pixels runs in a worker thread, so the loop is free meanwhile.
         """
         from .draw import encode_rgba
 
@@ -263,10 +284,20 @@ class AudioScope:
             wait = self._last_render + 1.0 / self.fps - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if self.mode == "ipympl":
+                self.render()
+                continue
             started = time.perf_counter()
+            if self._spectrogram is not None:  # its FFTs first, then let the loop breathe
+                self._spectrogram.update(self._ring)
+                busy = time.perf_counter() - started
+                await asyncio.sleep(0)
+                started = time.perf_counter()
+            else:
+                busy = 0.0
             figure, stats = self._begin_render()
             pixels = figure.copy_pixels()
-            busy = time.perf_counter() - started
+            busy += time.perf_counter() - started
             image = await asyncio.to_thread(encode_rgba, pixels, figure.pixel_size, self.image_format)
             started = time.perf_counter()
             self._publish(image, stats)
@@ -277,7 +308,9 @@ class AudioScope:
             from .draw import ScopeFigure
 
             shape = self._spectrogram.image.shape if self._spectrogram is not None else None
-            self._figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size)
+            self._figure = ScopeFigure(
+                self.sample_rate, self.window_s, self.channels, shape, self.size, interactive=self.mode == "ipympl"
+            )
         return self._figure
 
     def _status(self, stats: ScopeStats) -> str:
@@ -304,18 +337,22 @@ class AudioScope:
     def _publish(self, image: bytes, stats: ScopeStats) -> None:
         self.image = image
         self.renders += 1
-        if self._image_widget is not None and self._label is not None:
-            with self._image_widget.hold_sync():
-                self._image_widget.value = image
+        if self._image_widget is not None:
+            self._image_widget.value = image
+        if self._label is not None:
             self._label.value = self._label_html(stats)
 
     def render(self) -> bytes:
-        """Draw the current state now and return the image bytes (also shown in the widget)."""
+        """Draw the current state now and return the image bytes (also shown in the widget).
+
+        In ipympl mode the canvas itself is the view: this asks ipympl to
+        redraw and returns ``b""``.
+        """
         from .draw import encode
 
         started = time.perf_counter()
         figure, stats = self._begin_render()
-        self._publish(encode(figure.figure, self.image_format), stats)
+        self._publish(encode(figure.figure, self.image_format) if self.mode == "image" else b"", stats)
         self._render_times.append(time.perf_counter() - started)
         return self.image
 
@@ -354,9 +391,12 @@ class AudioScope:
             import ipywidgets
 
             width, height = self.size
-            self._image_widget = ipywidgets.Image(format=self.image_format, width=width, height=height)
             self._label = ipywidgets.HTML()
-            self._widget = ipywidgets.VBox([self._image_widget, self._label])
+            if self.mode == "ipympl":
+                view = self._ensure_figure().canvas
+            else:
+                view = self._image_widget = ipywidgets.Image(format=self.image_format, width=width, height=height)
+            self._widget = ipywidgets.VBox([view, self._label])
             self.render()
         return self._widget
 
