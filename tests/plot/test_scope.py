@@ -206,6 +206,19 @@ async def test_a_connection_scope_sees_only_its_connection() -> None:
     everyone.detach()
 
 
+async def test_binary_that_is_not_audio_is_reported() -> None:
+    server = wskit.WebsocketServerTransport(port=0)  # audio_in_enabled is off: binary stays bytes
+    await server.start()
+    client = wskit.WebsocketClientTransport(server.url)
+    await client.start()
+    scope = AudioScope().attach(server)
+    await client.send_bytes(b"\x00\x01" * 320)
+    await eventually(lambda: scope.stats.rejected == 1)
+    assert scope.stats.frames == 0
+    assert "audio_in_enabled=True" in scope.stats.last_error
+    scope.detach()
+
+
 def test_attach_needs_a_transport_or_connection() -> None:
     with pytest.raises(TypeError, match="cannot attach"):
         AudioScope().attach(object())

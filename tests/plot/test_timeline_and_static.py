@@ -113,6 +113,19 @@ async def test_one_side_recorded_gives_level_arrows() -> None:
     assert len(result.notes) == 1
 
 
+async def test_ends_without_a_common_address_still_pair() -> None:
+    import dataclasses
+
+    from wskit.plot import sequence
+
+    rows = sequence._rows(await echo_session(1))
+    assert {r.peer for r in rows if r.role == "server"} & {r.peer for r in rows if r.role == "client"}
+    # the server's end lost its address: still one arrow per message, not one per end
+    broken = [dataclasses.replace(r, peer=None) if r.role == "server" else r for r in rows]
+    arrows, _ = sequence._build(sequence._unify_peers(broken))
+    assert [a.start < a.end for a in arrows if a.kind == "message"] == [True, True]
+
+
 def wire(source: Any, direction: str, opcode: str, size: int, at: float, code: int | None = None) -> Event:
     return Event(
         EventKind.WIRE,

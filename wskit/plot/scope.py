@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from .. import runtime
 from ..events import Direction, Event, EventKind
-from ..frames import AudioFrame
+from ..frames import AudioFrame, BinaryFrame
 from .signal import (
     FloatArray,
     GapDetector,
@@ -195,6 +195,10 @@ class AudioScope:
             target: a server or client transport, or a ``Connection`` (only its frames).
             direction: ``"in"`` for frames received, ``"out"`` for frames sent.
 
+        Text messages are ignored; a binary message that was not decoded as
+        audio (the transport's ``audio_in_enabled`` is off) is counted as
+        rejected, with the reason in ``stats.last_error``.
+
         Returns:
             The scope, so ``AudioScope().attach(server)`` displays it.
         """
@@ -210,12 +214,18 @@ class AudioScope:
 
         def on_event(event: Event) -> None:
             if (
-                event.kind is EventKind.MESSAGE
-                and event.direction is wanted
-                and isinstance(event.frame, AudioFrame)
-                and (connection is None or event.connection is connection)
+                event.kind is not EventKind.MESSAGE
+                or event.direction is not wanted
+                or (connection is not None and event.connection is not connection)
             ):
+                return
+            if isinstance(event.frame, AudioFrame):
                 self.push(event.frame, at=event.time)
+            elif isinstance(event.frame, BinaryFrame):  # audio the serializer did not decode as audio
+                self._reject(
+                    f"a binary message of {event.size} bytes is not audio: set audio_in_enabled=True "
+                    "on the transport's params, or use a serializer that makes AudioFrames"
+                )
 
         self._ensure_figure()  # build the figure now (~0.2 s once), not in the middle of the stream
         self._unsubscribers.append(bus.subscribe(on_event))

@@ -282,7 +282,7 @@ class ScopeStats:
         peak_hz: centre of the strongest spectrum bin of the latest ``n_fft``
             samples; ``None`` for silence.
         gaps: underruns seen (see :class:`GapDetector`); ``gap_seconds`` their total length.
-        rate: frames per second arriving, over the last second.
+        rate: frames per second arriving, over the second before the latest arrival.
         renders: images drawn so far.
         render_ms: kernel time per render, median of the last 100 (the
             JPEG encoding runs in a worker thread and is not counted).

@@ -26,6 +26,7 @@ How events become arrows (one rule, so nothing is drawn twice):
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -182,7 +183,20 @@ def _rows(events: Iterable[Event | Mapping[str, Any]]) -> list[_Row]:
         if row is not None:
             rows.append(row)
     rows.sort(key=lambda r: r.time)
-    return rows
+    return _unify_peers(rows)
+
+
+def _unify_peers(rows: list[_Row]) -> list[_Row]:
+    """Forget the peer keys when no key is seen on both ends.
+
+    Keys pair the two ends of each connection; when they cannot (an end's
+    address was unknown), one group is better than two ends never paired.
+    """
+    server_peers = {r.peer for r in rows if r.role == "server"} - {None}
+    client_peers = {r.peer for r in rows if r.role == "client"} - {None}
+    if server_peers & client_peers:
+        return rows
+    return [dataclasses.replace(r, peer=None) if r.peer is not None else r for r in rows]
 
 
 def _other(lane: Lane) -> Lane:
