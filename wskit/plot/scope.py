@@ -11,8 +11,10 @@ Data and drawing are decoupled, because drawing is what cannot keep up
   JPEG bytes into an ``ipywidgets.Image``. Frames that arrive between two
   renders are all in the picture; only intermediate pictures are skipped.
 
-With no running event loop (a plain script) pushing renders inline, at most
-``fps`` times a second; :meth:`AudioScope.render` draws on demand.
+With no running event loop (a plain script), :meth:`AudioScope.push`
+renders inline instead, at most ``fps`` times a second, and
+:meth:`AudioScope.render` draws on demand. Call ``push`` from the loop's
+thread (the event bus does): the scope is not thread-safe.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class AudioScope:
         window_s: seconds of audio on screen (and in the level meter).
         channels: the stream's channel count; stereo draws one trace per channel.
         fps: most renders per second.
-        spectrogram: draw the scrolling spectrogram (costs a few ms per render).
+        spectrogram: draw the scrolling spectrogram (about 0.3 ms more per render).
         n_fft: FFT size of the spectrogram and of ``peak_hz`` (bin width
             ``sample_rate / n_fft``).
         image_format: ``"jpeg"`` (cheaper) or ``"png"``.

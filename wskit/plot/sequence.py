@@ -405,5 +405,7 @@ def timeline(
             )
     if messages > max_labels:
         ax.text(0.5, 1.02, f"{messages} messages (first and last labelled)", transform=ax.transAxes, ha="center")
-    ax.set_title(title or f"{messages} messages, {len(arrows) - messages} other arrows", fontsize=10, pad=18)
+    others = len(arrows) - messages
+    default = f"{messages} message{'s' * (messages != 1)}, {others} other arrow{'s' * (others != 1)}"
+    ax.set_title(title or default, fontsize=10, pad=18)
     return Timeline(displayable(figure), arrows, notes)
