@@ -16,7 +16,7 @@ pytestmark = [
 
 
 def test_readme_protocol_anatomy_example() -> None:
-    section = (ROOT / "README.md").read_text().split("### Protocol anatomy", 1)[1].split("\n## ", 1)[0]
+    section = re.split(r"\n##+ ", (ROOT / "README.md").read_text().split("### Protocol anatomy", 1)[1], maxsplit=1)[0]
     (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
     setup = (
         "import wskit\n"
