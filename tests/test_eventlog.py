@@ -10,7 +10,7 @@ import pytest
 
 from wskit.eventlog import LogBuffer, hexdump, row_from_event
 from wskit.events import Direction, Event, EventKind
-from wskit.frames import TextFrame
+from wskit.frames import MessageFrame, TextFrame
 
 
 class Conn:
@@ -90,6 +90,27 @@ class TestRows:
         assert row.summary == "error ValueError: bad input"
         assert row.detail.startswith("Traceback") and "ValueError: bad input" in row.detail
 
+    @pytest.mark.parametrize(
+        "event",
+        [
+            Event(EventKind.MESSAGE, "s", Conn(1), Direction.IN, "hi", 2, TextFrame("hi"), time=1.0),
+            Event(EventKind.MESSAGE, "s", Conn(1), Direction.OUT, '{"a":1}', 7, MessageFrame({"a": 1}), time=1.0),
+            Event(EventKind.MESSAGE, "s", None, Direction.IN, b"\x00" * 100, 100, time=1.0),
+            Event(EventKind.RECONNECTING, "s", info={"attempt": 2, "max_attempts": 5, "delay": 0.5}, time=1.0),
+            Event(EventKind.REJECTED, "s", Conn(4), code=403, reason="no token", time=1.0),
+            Event(EventKind.ERROR, "s", Conn(4), error=OSError("down"), info={"task": "t"}, time=1.0),
+        ],
+        ids=["text", "json", "binary", "reconnecting", "rejected", "error"],
+    )
+    def test_summary_is_str_event_without_time(self, event: Event) -> None:
+        assert row_from_event(event, 1).summary == str(event).split(" ", 1)[1]
+
+    def test_summary_of_a_truncated_message_sees_the_whole_message(self) -> None:
+        event = message(b"\x01" * 50 + b"\x02" * 50)
+        row = row_from_event(event, 1, max_payload=10)
+        assert row.summary == str(event).split(" ", 1)[1]
+        assert row.summary.endswith("02 02 02 02 02 02 02 02 02 02 [100 bytes]")
+
     def test_server_and_client_roles(self) -> None:
         import wskit
 
@@ -128,6 +149,13 @@ class TestBudgets:
         assert [r.truncated for r in log] == [True, True, False, False]
         assert log.dropped_payloads == 2
         assert len(log) == 4  # the rows (and their summaries) stay
+
+    def test_a_frame_not_sharing_the_message_counts_twice(self) -> None:
+        log = LogBuffer()
+        log.append(Event(EventKind.MESSAGE, "s", None, Direction.IN, '{"a":1}', 7, MessageFrame({"a": 1})))
+        raw = "shared"
+        log.append(Event(EventKind.MESSAGE, "s", None, Direction.IN, raw, 6, TextFrame(raw)))
+        assert log.payload_bytes == 14 + 6
 
     def test_ring_buffer_keeps_last_rows(self) -> None:
         log = LogBuffer(max_rows=3)

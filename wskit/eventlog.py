@@ -10,7 +10,9 @@ keeps only a one-line summary plus the payload up to ``max_payload`` bytes
 (64 KiB by default, marked ``truncated`` when cut), and the payloads of all
 rows together stay under ``max_bytes`` (32 MiB by default): past it the
 oldest rows lose their payload (also marked ``truncated``) but keep their
-summary. Neither the event nor its frame is kept.
+summary. The event is not kept; a row's frame is kept only until its summary
+is first read (summaries are written lazily: most rows of a fast stream are
+never drawn), and only for payloads within the budget.
 
 Exports: :meth:`LogBuffer.export_json` gives one dict per row (the schema
 ``wskit.plot.timeline`` reads too) and :meth:`LogBuffer.export_har` a
@@ -23,11 +25,11 @@ import base64
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from .events import Event, EventKind
-from .frames import _preview
+from .frames import Frame, _preview
 
 __all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "hexdump", "row_from_event"]
 
@@ -95,10 +97,24 @@ class LogRow:
     size: int
     code: int | None
     reason: str
-    summary: str
     payload: str | bytes | None
     truncated: bool
     detail: str = ""
+    # The summary is written when first read (most rows of a fast stream never
+    # are); until then the row holds the frame and info it is written from.
+    _summary: str | None = None
+    _parts: tuple[Frame | None, dict[str, Any] | None] | None = field(default=None, repr=False)
+    _held: int = 0  # bytes counted against the log's budget: payload, plus a frame not sharing it
+
+    @property
+    def summary(self) -> str:
+        """One line in the style of ``str(event)``, without the time."""
+        text = self._summary
+        if text is None:
+            frame, info = self._parts or (None, None)
+            text = self._summary = _summarize(self, frame, info)
+            self._parts = None
+        return text
 
     @property
     def payload_bytes(self) -> int:
@@ -136,14 +152,22 @@ class LogRow:
         }
 
 
+_ROLES: dict[type, str | None] = {}
+
+
 def _role(source: object) -> str | None:
+    cls = type(source)
+    try:
+        return _ROLES[cls]
+    except KeyError:
+        pass
     from .transports import WebsocketClientTransport, WebsocketServerTransport
 
-    if isinstance(source, WebsocketServerTransport):
-        return "server"
-    if isinstance(source, WebsocketClientTransport):
-        return "client"
-    return None
+    role = "server" if issubclass(cls, WebsocketServerTransport) else None
+    role = "client" if issubclass(cls, WebsocketClientTransport) else role
+    if len(_ROLES) < 256:
+        _ROLES[cls] = role
+    return role
 
 
 def _clip(raw: str | bytes, budget: int) -> tuple[str | bytes, bool]:
@@ -158,28 +182,35 @@ def _clip(raw: str | bytes, budget: int) -> tuple[str | bytes, bool]:
     return encoded[:budget].decode("utf-8", "ignore"), True
 
 
-def _summary(event: Event, opcode: str | None) -> str:
-    """``str(event)`` without its timestamp; wire frames get their own shape."""
-    if event.kind is not EventKind.WIRE:
-        return str(event).split(" ", 1)[1]
-    info = event.info or {}
-    parts = [event.kind.value]
-    if event.connection is not None:
-        parts.append(f"#{getattr(event.connection, 'id', '?')}")
-    if event.direction is not None:
-        parts.append(event.direction.value)
-    parts.append(opcode or "?")
-    if event.raw and opcode not in ("CLOSE",):
-        parts.append(_preview(event.raw))
-    parts.append(f"[{event.size} bytes]")
-    if not info.get("fin", True):
-        parts.append("fin=0")
-    if info.get("rsv1"):
-        parts.append("rsv1")
-    if event.code is not None:
-        parts.append(f"code={event.code}")
-    if event.reason:
-        parts.append(repr(event.reason))
+def _summarize(row: LogRow, frame: Frame | None, info: dict[str, Any] | None) -> str:
+    """``str(event)`` without its timestamp, from what the row kept; wire frames
+    get their own shape (opcode first, flags after the size)."""
+    parts = [row.kind]
+    if row.connection is not None:
+        parts.append(f"#{row.connection}")
+    if row.direction is not None:
+        parts.append(row.direction)
+    raw = row.payload
+    if row.kind == "wire":
+        parts.append(row.opcode or "?")
+        if raw and row.opcode != "CLOSE":
+            parts.append(_preview(raw))
+        parts.append(f"[{row.size} bytes]")
+        if info is not None and not info.get("fin", True):
+            parts.append("fin=0")
+        if info is not None and info.get("rsv1"):
+            parts.append("rsv1")
+        info = None
+    elif frame is not None:
+        parts.append(str(frame))
+    elif raw is not None:
+        parts.append(f"{'TEXT' if isinstance(raw, str) else 'BINARY'} {_preview(raw)} [{row.size} bytes]")
+    if row.code is not None:
+        parts.append(f"code={row.code}")
+    if row.reason:
+        parts.append(repr(row.reason))
+    if info:
+        parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
     return " ".join(parts)
 
 
@@ -199,11 +230,8 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
         if isinstance(raw, (bytearray, memoryview)):
             raw = bytes(raw[:max_payload])  # never hold a view on someone's buffer
         payload, truncated = _clip(raw, max_payload)
-    detail = ""
-    if event.error is not None:
-        detail = "".join(traceback.format_exception(event.error))[-8 * KIB :]
     conn = event.connection
-    return LogRow(
+    row = LogRow(
         seq=seq,
         time=event.time,
         wall_time=event.wall_time,
@@ -215,11 +243,23 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
         size=event.size,
         code=event.code,
         reason=event.reason or "",
-        summary=_summary(event, opcode),
         payload=payload,
         truncated=truncated,
-        detail=detail,
     )
+    if event.error is not None:  # rare: write it all now, the exception is not kept
+        row.detail = "".join(traceback.format_exception(event.error))[-8 * KIB :]
+        row._summary = str(event).split(" ", 1)[1]
+    elif truncated:  # the preview needs the whole message: write it now
+        row._parts = (event.frame, event.info)
+        row.payload = raw
+        row._summary = row.summary
+        row.payload = payload
+    elif event.frame is not None or event.info:
+        row._parts = (event.frame, event.info)
+    return row
+
+
+_FRAME_DATA = ("data", "text", "audio")  # frame fields that may be the very message object
 
 
 class LogBuffer:
@@ -292,19 +332,25 @@ class LogBuffer:
             old = rows.popleft()
             self.dropped_rows += 1
             if old.payload is not None:
-                self._payload_bytes -= old.payload_bytes
+                self._payload_bytes -= old._held
                 # it is the oldest payload-holding row, or already gone from that queue
                 if self._with_payload and self._with_payload[0] is old:
                     self._with_payload.popleft()
         rows.append(row)
         if row.payload is not None:
+            held = row.payload_bytes
+            frame = row._parts[0] if row._parts is not None else None
+            if frame is not None and not any(getattr(frame, a, None) is row.payload for a in _FRAME_DATA):
+                held *= 2  # the frame holds its own copy (about as big) until the summary is written
+            row._held = held
             self._with_payload.append(row)
-            self._payload_bytes += row.payload_bytes
+            self._payload_bytes += held
             while self._payload_bytes > self.max_bytes and self._with_payload:
                 victim = self._with_payload.popleft()
                 if victim.payload is None:
                     continue
-                self._payload_bytes -= victim.payload_bytes
+                self._payload_bytes -= victim._held
+                _ = victim.summary  # written while the payload is still there; frees the frame
                 victim.payload = None
                 victim.truncated = True
                 self.dropped_payloads += 1
@@ -332,7 +378,7 @@ class LogBuffer:
 
     @property
     def payload_bytes(self) -> int:
-        """Payload bytes held now (at most ``max_bytes``)."""
+        """Payload bytes held now, counting frames not yet summarised (at most ``max_bytes``)."""
         return self._payload_bytes
 
     def get(self, seq: int) -> LogRow | None:

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""What the event log costs: on the data path, and on the comm to the frontend.
+
+Part 1, data-path cost per logged event. One-way 640-byte binary frames
+client→server on 127.0.0.1 (port 0), the server counting arrivals, for:
+
+* ``raw``       websockets' ``serve`` + ``connect`` (``compression=None``);
+* ``wskit``     ``WebsocketServerTransport`` + ``WebsocketClientTransport``, no subscriber;
+* ``+buffer``   the same with one :class:`wskit.eventlog.LogBuffer` (the log's
+                model, no widget) subscribed to both transports;
+* ``+EventLog`` the same with one ``wskit.widgets.EventLog`` on both transports,
+                redrawing at its default 15 Hz during the run (the redraws run on
+                the same loop, so their cost is in the number).
+
+Every message is logged twice (``out`` at the client, ``in`` at the server),
+so the cost per logged event is ``(1/rate_with_log - 1/rate_wskit) / 2``.
+Rounds measure every variant back to back in a rotated order; the table
+shows medians and median per-round ratios.
+
+Part 2, comm bytes. ipywidgets is given a counting comm (``comm.create_comm``
+replaced by a ``DummyComm`` subclass whose ``publish_msg`` adds up the JSON
+size of each message's ``data`` plus binary buffers: what the kernel would
+put on the wire, without the ~300 B Jupyter message header). Then 10,000
+messages arrive at 1,000/s (absolute deadlines, batches of 10 every 10 ms)
+through a live server with an ``EventLog`` attached, and we count comm
+messages and bytes, redraws, and the kernel's CPU time. For contrast, the
+same with a naive log that redraws its last 200 rows on every event.
+
+Usage::
+
+    .venv/bin/python bench/widgets.py           # about 45 s
+    .venv/bin/python bench/widgets.py --quick   # about 20 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import comm
+from comm import DummyComm
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.version import version as websockets_version
+
+import wskit
+from wskit import BinaryFrame, WebsocketClientTransport, WebsocketServerTransport
+from wskit.eventlog import LogBuffer
+
+HOST = "127.0.0.1"
+PAYLOAD = bytes(range(256)) * 2 + bytes(128)  # 640 B
+VARIANTS = ("raw", "wskit", "+buffer", "+EventLog")
+
+
+class CountingComm(DummyComm):  # type: ignore[misc]
+    """A comm that counts what it would send to the frontend."""
+
+    messages = 0
+    bytes = 0
+
+    def publish_msg(
+        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
+        CountingComm.messages += 1
+        CountingComm.bytes += len(json.dumps(data, default=str, separators=(",", ":")).encode())
+        CountingComm.bytes += sum(len(b) for b in buffers or ())
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.messages = cls.bytes = 0
+
+
+comm.create_comm = lambda *args, **kwargs: CountingComm(*args, **kwargs)
+
+from wskit.widgets import EventLog  # noqa: E402  (after the counting comm is in place)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.target = 0
+        self.reached = asyncio.Event()
+
+    def add(self) -> None:
+        self.count += 1
+        if self.target and self.count >= self.target:
+            self.target = 0
+            self.reached.set()
+
+    async def wait_for(self, n: int) -> None:
+        if self.count < n:
+            self.reached.clear()
+            self.target = n
+            await asyncio.wait_for(self.reached.wait(), 60)
+
+
+async def one_way(variant: str, n: int) -> float:
+    """Frames per second client→server for one variant (warm-up excluded)."""
+    counter = Counter()
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if variant == "raw":
+
+        async def handler(ws: ServerConnection) -> None:
+            async for _ in ws:
+                counter.add()
+
+        server = await serve(handler, HOST, 0, compression=None)
+        ws = await connect(f"ws://{HOST}:{server.sockets[0].getsockname()[1]}/", compression=None)
+
+        async def send() -> None:
+            await ws.send(PAYLOAD)
+
+        async def close_raw() -> None:
+            await ws.close()
+            server.close()
+            await server.wait_closed()
+
+        closers.append(close_raw)
+    else:
+        wserver = WebsocketServerTransport(port=0)
+        wserver.add_event_handler("on_frame", lambda t, c, f: counter.add())
+        await wserver.start()
+        client = WebsocketClientTransport(wserver.url)
+        await client.start()
+        log: Any = None
+        if variant == "+buffer":
+            log = LogBuffer()
+            log.attach(wserver)
+            log.attach(client)
+        elif variant == "+EventLog":
+            log = EventLog([wserver, client])
+
+        async def send() -> None:
+            await client.send(BinaryFrame(PAYLOAD))
+
+        async def close_wskit() -> None:
+            if log is not None:
+                log.detach()
+            await client.stop()
+            await wserver.stop()
+
+        closers.append(close_wskit)
+    warmup = max(200, n // 10)
+    for _ in range(warmup):
+        await send()
+    await counter.wait_for(warmup)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await send()
+    await counter.wait_for(warmup + n)
+    rate = n / (time.perf_counter() - t0)
+    for close in closers:
+        await close()
+    return rate
+
+
+async def part1(rounds: int, n: int) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for r in range(rounds):
+        order = VARIANTS[r % len(VARIANTS) :] + VARIANTS[: r % len(VARIANTS)]
+        for variant in order:
+            rates[variant].append(await one_way(variant, n))
+    return rates
+
+
+class NaiveLog:
+    """What a log without throttling does: redraw the last 200 rows on every event."""
+
+    def __init__(self, transport: Any) -> None:
+        import ipywidgets as widgets
+
+        from wskit.widgets.eventlog import _row_html
+
+        self.buffer = LogBuffer()
+        self.html = widgets.HTML()
+        self._row_html = _row_html
+        self.buffer.on_change = self.render
+        self.buffer.attach(transport)
+
+    def render(self) -> None:
+        rows = self.buffer.rows(last=200)
+        self.html.value = "<table>" + "".join(self._row_html(r) for r in rows) + "</table>"
+
+    def detach(self) -> None:
+        self.buffer.detach()
+
+
+async def part2(kind: str, total: int, rate: float) -> dict[str, float]:
+    server = WebsocketServerTransport(port=0)
+    arrived = Counter()
+    server.add_event_handler("on_frame", lambda t, c, f: arrived.add())
+    await server.start()
+    client = WebsocketClientTransport(server.url)
+    await client.start()
+    CountingComm.reset()
+    log: Any = EventLog(server) if kind == "EventLog" else NaiveLog(server)
+    built_messages, built_bytes = CountingComm.messages, CountingComm.bytes
+    CountingComm.reset()
+    batch = 10
+    period = batch / rate
+    cpu0, t0 = time.process_time(), time.monotonic()
+    deadline = t0
+    for _ in range(total // batch):
+        for _ in range(batch):
+            await client.send(BinaryFrame(PAYLOAD))
+        deadline += period
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    await arrived.wait_for(total)
+    await asyncio.sleep(0.2)  # the last throttled redraw
+    elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+    renders = log._refresher.renders if kind == "EventLog" else total
+    result = {
+        "events": float(log.buffer.seq),
+        "seconds": elapsed,
+        "cpu_s": cpu,
+        "comm_messages": float(CountingComm.messages),
+        "comm_bytes": float(CountingComm.bytes),
+        "renders": float(renders),
+        "build_bytes": float(built_bytes),
+        "build_messages": float(built_messages),
+    }
+    log.detach()
+    await client.stop()
+    await server.stop()
+    return result
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "n/a"
+    import ipywidgets
+
+    return [
+        f"CPU: {model}, {os.cpu_count()} cores, load average at start {load}",
+        f"Python {platform.python_version()}, websockets {websockets_version}, ipywidgets {ipywidgets.__version__}, "
+        f"wskit {wskit.__version__}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and messages")
+    args = parser.parse_args()
+    rounds, n = (3, 5_000) if args.quick else (5, 20_000)
+    total, rate = (3_000, 1_000.0) if args.quick else (10_000, 1_000.0)
+    print("\n".join(machine()))
+
+    print(f"\n1. one-way 640 B frames, {rounds} rounds × {n:,} frames per variant (median frames/s)\n")
+    rates = asyncio.run(part1(rounds, n))
+    header = f"{'variant':<11} {'frames/s':>10} {'vs raw':>7} {'µs/frame':>9} {'µs per logged event':>20}"
+    print(header + "\n" + "-" * len(header))
+    for variant in VARIANTS:
+        med = statistics.median(rates[variant])
+        ratio = statistics.median(v / r for v, r in zip(rates[variant], rates["raw"], strict=True))
+        per_event = "-"
+        if variant.startswith("+"):
+            costs = [(1 / v - 1 / w) / 2 * 1e6 for v, w in zip(rates[variant], rates["wskit"], strict=True)]
+            per_event = f"{statistics.median(costs):.2f}"
+        print(f"{variant:<11} {med:>10,.0f} {ratio:>7.2f} {1e6 / med:>9.2f} {per_event:>20}")
+
+    print(f"\n2. {total:,} messages arriving at {rate:,.0f}/s on a server with a log (counting comm)\n")
+    header = (
+        f"{'log':<9} {'events':>7} {'s':>5} {'CPU s':>6} {'redraws':>8} {'comm msgs':>10} {'comm MB':>8} "
+        f"{'bytes/event':>11}"
+    )
+    print(header + "\n" + "-" * len(header))
+    for kind in ("EventLog", "naive"):
+        r = asyncio.run(part2(kind, total, rate))
+        print(
+            f"{kind:<9} {r['events']:>7,.0f} {r['seconds']:>5.1f} {r['cpu_s']:>6.2f} {r['renders']:>8,.0f} "
+            f"{r['comm_messages']:>10,.0f} {r['comm_bytes'] / 1e6:>8.2f} {r['comm_bytes'] / r['events']:>11,.0f}"
+        )
+    print(
+        "\nEventLog: 15 Hz throttled redraw of the newest 200 rows into one HTML widget under hold_sync;"
+        "\nnaive: the same 200 rows redrawn on every event. Bytes are JSON `data` of comm messages"
+        "\n(Jupyter headers not counted); building the widgets themselves is not counted."
+    )
+
+
+if __name__ == "__main__":
+    main()
