@@ -130,8 +130,11 @@ async def test_client_panel_connect_send_ping_close(server: wskit.WebsocketServe
     # close with 4001: the badge says so
     composer.close_code.value = 4001
     composer.close_reason.value = "bye"
+    seen: list[str] = []
+    panel.badge.observe(lambda _c: seen.append(panel.state), names="value")
     composer.close_button.click()
     await eventually(lambda: panel.state == "closed 4001 'bye'")
+    assert seen == ["closing", "closed 4001 'bye'"]
     assert "4001" in panel.badge.value
     await eventually(lambda: any("disconnected" in r and "code=4001" in r for r in shown_rows(log)))
 

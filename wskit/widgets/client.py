@@ -105,6 +105,7 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.status = widgets.HTML()
         self.composer = Composer(client, title="Send")
         self.event_log = EventLog(client, title="Events")
+        self.composer.close_button.on_click(lambda _b: self._closing())
         self.connect_button.on_click(lambda _b: self.connect())
         self.disconnect_button.on_click(lambda _b: self.disconnect())
         self._unsubscribe = client.events.subscribe(self._on_event)
@@ -185,6 +186,10 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     def _connect_failed(self, exc: BaseException) -> None:
         self._set_badge("failed", "failed")
         self.status.value = st.error_html(exc, "Connect")
+
+    def _closing(self) -> None:
+        if self.client.connection is not None:
+            self._set_badge("busy", "closing")
 
     def disconnect(self) -> None:
         """What ``Disconnect`` does: close with 1000 and stop reconnecting."""

@@ -83,6 +83,15 @@ def sine(freq: float, duration_ms: int, sample_rate: int, amplitude: float = 0.3
     return AudioFrame.from_samples(samples, sample_rate)
 
 
+def _label(transport: Any) -> str:
+    """How a transport is named in the menu (a client's query string, which may hold a token, left out)."""
+    if hasattr(transport, "clients"):
+        where = transport.url if transport.running else "stopped"
+        return f"server {where}"
+    uri = getattr(transport, "uri", "")
+    return f"client {uri.split('?', 1)[0]}"
+
+
 class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """Encode a frame, look at the bytes, decode them back, compare.
 
@@ -160,17 +169,18 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             return
         label = f"{name or serializer_base.describe(obj)} (yours)"
         self._custom[label] = obj
-        self.choice.options = [*self.builtins, *self._custom]
+        self.choice.options = [*self.builtins, *(k for k in self._custom if k not in self.builtins)]
         if self.choice.value == label:
             self.run()
         else:
             self.choice.value = label  # runs through the observer
 
     def _current(self) -> Any:
+        """The selected serializer (built-ins are made once, then reused)."""
         label = self.choice.value
-        if label in self._custom:
-            return self._custom[label]
-        return self.builtins[label]()
+        if label not in self._custom:
+            self._custom[label] = self.builtins[label]()
+        return self._custom[label]
 
     def _show_fields(self) -> None:
         audio = self.kind.value == "audio (sine)"
@@ -272,7 +282,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
         if self._transport is not None and self._transport not in found:
             found.insert(0, self._transport)
         current = self.target.value
-        self.target.options = [(repr(t), t) for t in found]
+        self.target.options = [(_label(t), t) for t in found]
         if current in found:
             self.target.value = current
         elif self._transport is not None:
