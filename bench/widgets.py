@@ -27,9 +27,13 @@ through a live server with an ``EventLog`` attached, and we count comm
 messages and bytes, redraws, and the kernel's CPU time. For contrast, the
 same with a naive log that redraws its last 200 rows on every event.
 
+Part 3, memory. 1 MiB messages into a server with a ``LogBuffer`` (64 KiB
+per row, 32 MiB per log) versus a subscriber keeping the last 1000 events,
+as a log that stores events would: payload bytes kept and RSS growth.
+
 Usage::
 
-    .venv/bin/python bench/widgets.py           # about 45 s
+    .venv/bin/python bench/widgets.py           # about 60 s
     .venv/bin/python bench/widgets.py --quick   # about 20 s
 """
 
@@ -233,6 +237,50 @@ async def part2(kind: str, total: int, rate: float) -> dict[str, float]:
     return result
 
 
+def rss_mib() -> float:
+    """Resident memory of this process now, in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def part3(kind: str, count: int) -> dict[str, float]:
+    """Memory a log holds after ``count`` 1 MiB messages: the log's model vs keeping the events."""
+    import gc
+    from collections import deque
+
+    from wskit import WebsocketClientParams, WebsocketServerParams
+
+    size = 2**20
+    server = WebsocketServerTransport(WebsocketServerParams(max_message_size=2 * size), port=0)
+    arrived = Counter()
+    server.add_event_handler("on_frame", lambda t, c, f: arrived.add())
+    await server.start()
+    client = WebsocketClientTransport(server.url, WebsocketClientParams(max_message_size=2 * size))
+    await client.start()
+    gc.collect()
+    before = rss_mib()
+    held: Any
+    if kind == "LogBuffer":
+        held = LogBuffer()
+        held.attach(server)
+    else:
+        held = deque(maxlen=1000)
+        server.events.subscribe(held.append)
+    for i in range(count):
+        await client.send_bytes(os.urandom(16) + bytes(size - 16))  # distinct messages
+        if i % 20 == 19:
+            await arrived.wait_for(i + 1)
+    await arrived.wait_for(count)
+    gc.collect()
+    grown = rss_mib() - before
+    kept = held.payload_bytes / 2**20 if kind == "LogBuffer" else sum(len(e.raw or b"") for e in held) / 2**20
+    await client.stop()
+    await server.stop()
+    del held
+    gc.collect()
+    return {"rss_mib": grown, "kept_mib": kept}
+
+
 def machine() -> list[str]:
     model = "unknown"
     try:
@@ -288,6 +336,13 @@ def main() -> None:
             f"{kind:<9} {r['events']:>7,.0f} {r['seconds']:>5.1f} {r['cpu_s']:>6.2f} {r['renders']:>8,.0f} "
             f"{r['comm_messages']:>10,.0f} {r['comm_bytes'] / 1e6:>8.2f} {r['comm_bytes'] / r['events']:>11,.0f}"
         )
+    count = 100 if args.quick else 300
+    print(f"\n3. memory after {count} messages of 1 MiB on a server with a log\n")
+    header = f"{'log':<22} {'payload kept MiB':>16} {'RSS growth MiB':>15}"
+    print(header + "\n" + "-" * len(header))
+    for kind in ("LogBuffer", "deque of events"):
+        m = asyncio.run(part3(kind, count))
+        print(f"{kind:<22} {m['kept_mib']:>16.1f} {m['rss_mib']:>15.1f}")
     print(
         "\nEventLog: 15 Hz throttled redraw of the newest 200 rows into one HTML widget under hold_sync;"
         "\nnaive: the same 200 rows redrawn on every event. Bytes are JSON `data` of comm messages"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import json
 import sys
 
 import pytest
@@ -236,6 +237,8 @@ class TestExports:
             "size", "code", "reason", "summary", "payload", "payload_encoding", "truncated",
         ]  # fmt: skip
         assert (row["opcode"], row["code"], row["payload"]) == ("CLOSE", 1000, "A+g=")
+        assert type(row["kind"]) is str and type(row["direction"]) is str  # plain JSON, not enum members
+        assert json.loads(json.dumps(row)) == row
 
 
 def test_hexdump() -> None:

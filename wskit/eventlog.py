@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from .events import Event, EventKind
+from .events import _WALL_OFFSET, Event, EventKind
 from .frames import Frame, _preview
 
 __all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "hexdump", "row_from_event"]
@@ -88,7 +88,6 @@ class LogRow:
 
     seq: int
     time: float
-    wall_time: float
     kind: str
     direction: str | None
     role: str | None
@@ -117,6 +116,11 @@ class LogRow:
         return text
 
     @property
+    def wall_time(self) -> float:
+        """Seconds since the epoch."""
+        return self.time + _WALL_OFFSET
+
+    @property
     def payload_bytes(self) -> int:
         """Bytes of payload this row holds (what counts against the log's budget)."""
         p = self.payload
@@ -137,8 +141,8 @@ class LogRow:
             "seq": self.seq,
             "time": self.wall_time,
             "monotonic": self.time,
-            "kind": self.kind,
-            "direction": self.direction,
+            "kind": str(self.kind),  # a StrEnum member while in the log: plain str out
+            "direction": None if self.direction is None else str(self.direction),
             "role": self.role,
             "connection": self.connection,
             "opcode": self.opcode,
@@ -170,16 +174,19 @@ def _role(source: object) -> str | None:
     return role
 
 
-def _clip(raw: str | bytes, budget: int) -> tuple[str | bytes, bool]:
-    """``raw`` cut to at most ``budget`` bytes (text on a character boundary)."""
+def _clip(raw: str | bytes, size: int, budget: int) -> tuple[str | bytes, int, bool]:
+    """``raw`` cut to at most ``budget`` bytes (text on a character boundary),
+    its length in bytes, and whether it was cut; ``size`` is its byte length
+    as the event says (UTF-8 length for text)."""
     if isinstance(raw, bytes):
-        return (raw, False) if len(raw) <= budget else (raw[:budget], True)
+        return (raw, len(raw), False) if len(raw) <= budget else (raw[:budget], budget, True)
     if len(raw) * 4 <= budget:  # cannot exceed the budget even as 4-byte UTF-8
-        return raw, False
+        return raw, size if size else len(raw.encode("utf-8", "surrogatepass")), False
     encoded = raw.encode("utf-8", "surrogatepass")
     if len(encoded) <= budget:
-        return raw, False
-    return encoded[:budget].decode("utf-8", "ignore"), True
+        return raw, len(encoded), False
+    cut = encoded[:budget].decode("utf-8", "ignore")
+    return cut, len(cut.encode("utf-8", "surrogatepass")), True
 
 
 def _summarize(row: LogRow, frame: Frame | None, info: dict[str, Any] | None) -> str:
@@ -226,40 +233,48 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
         opcode = None
     payload: str | bytes | None = None
     truncated = False
+    held = 0
     if raw is not None:
         if isinstance(raw, (bytearray, memoryview)):
             raw = bytes(raw[:max_payload])  # never hold a view on someone's buffer
-        payload, truncated = _clip(raw, max_payload)
+        payload, held, truncated = _clip(raw, event.size, max_payload)
     conn = event.connection
+    frame = event.frame
+    # kind and direction stay StrEnum members (they are str); to_json makes them plain
     row = LogRow(
-        seq=seq,
-        time=event.time,
-        wall_time=event.wall_time,
-        kind=str(event.kind.value if isinstance(event.kind, EventKind) else event.kind),
-        direction=event.direction.value if event.direction is not None else None,
-        role=_role(event.source),
-        connection=getattr(conn, "id", None) if conn is not None else None,
-        opcode=opcode,
-        size=event.size,
-        code=event.code,
-        reason=event.reason or "",
-        payload=payload,
-        truncated=truncated,
+        seq,
+        event.time,
+        event.kind,
+        event.direction,
+        _role(event.source),
+        None if conn is None else getattr(conn, "id", None),
+        opcode,
+        event.size,
+        event.code,
+        event.reason or "",
+        payload,
+        truncated,
     )
     if event.error is not None:  # rare: write it all now, the exception is not kept
         row.detail = "".join(traceback.format_exception(event.error))[-8 * KIB :]
         row._summary = str(event).split(" ", 1)[1]
     elif truncated:  # the preview needs the whole message: write it now
-        row._parts = (event.frame, event.info)
+        row._parts = (frame, event.info)
         row.payload = raw
         row._summary = row.summary
         row.payload = payload
-    elif event.frame is not None or event.info:
-        row._parts = (event.frame, event.info)
+    elif frame is not None:
+        row._parts = (frame, event.info)
+        if not (
+            getattr(frame, "data", None) is raw
+            or getattr(frame, "text", None) is raw
+            or getattr(frame, "audio", None) is raw
+        ):
+            held *= 2  # the frame holds its own copy (about as big) until the summary is written
+    elif event.info:
+        row._parts = (None, event.info)
+    row._held = held
     return row
-
-
-_FRAME_DATA = ("data", "text", "audio")  # frame fields that may be the very message object
 
 
 class LogBuffer:
@@ -338,13 +353,8 @@ class LogBuffer:
                     self._with_payload.popleft()
         rows.append(row)
         if row.payload is not None:
-            held = row.payload_bytes
-            frame = row._parts[0] if row._parts is not None else None
-            if frame is not None and not any(getattr(frame, a, None) is row.payload for a in _FRAME_DATA):
-                held *= 2  # the frame holds its own copy (about as big) until the summary is written
-            row._held = held
             self._with_payload.append(row)
-            self._payload_bytes += held
+            self._payload_bytes += row._held
             while self._payload_bytes > self.max_bytes and self._with_payload:
                 victim = self._with_payload.popleft()
                 if victim.payload is None:
