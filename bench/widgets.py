@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """What the event log costs: on the data path, and on the comm to the frontend.
 
+Part 0, the model alone: ``LogBuffer.append`` of one 640 B message event,
+timed with ``timeit`` (best of 7), next to building the ``Event`` itself.
+
 Part 1, data-path cost per logged event. One-way 640-byte binary frames
 client→server on 127.0.0.1 (port 0), the server counting arrivals, for:
 
@@ -237,6 +240,34 @@ async def part2(kind: str, total: int, rate: float) -> dict[str, float]:
     return result
 
 
+def part0() -> dict[str, float]:
+    """µs per call of the log model's entry point, alone (no sockets, no loop)."""
+    import timeit
+
+    from wskit import Event, EventKind
+    from wskit.events import Direction
+
+    class Conn:
+        id = 1
+
+    source = WebsocketServerTransport(port=0)
+    frame = BinaryFrame(PAYLOAD)
+    event = Event(EventKind.MESSAGE, source, Conn(), Direction.IN, PAYLOAD, len(PAYLOAD), frame)
+    log = LogBuffer()
+    n = 20_000
+
+    def build() -> None:
+        Event(EventKind.MESSAGE, source, event.connection, Direction.IN, PAYLOAD, len(PAYLOAD), frame)
+
+    def append() -> None:
+        log.append(event)
+
+    return {
+        name: min(timeit.repeat(f, number=n, repeat=7)) / n * 1e6
+        for name, f in (("Event(...)", build), ("LogBuffer.append", append))
+    }
+
+
 def rss_mib() -> float:
     """Resident memory of this process now, in MiB."""
     with open("/proc/self/statm") as f:
@@ -307,11 +338,14 @@ def main() -> None:
     total, rate = (3_000, 1_000.0) if args.quick else (10_000, 1_000.0)
     print("\n".join(machine()))
 
+    print("\n0. the log model alone, best of 7 × 20,000 calls (a 640 B binary message event)\n")
+    for name, us in part0().items():
+        print(f"{name:<18} {us:6.2f} µs")
+
     print(f"\n1. one-way 640 B frames, {rounds} rounds × {n:,} frames per variant (median frames/s)\n")
     rates = asyncio.run(part1(rounds, n))
-    header = (
-        f"{'variant':<11} {'frames/s':>10} {'vs raw':>7} {'vs wskit':>8} {'µs/frame':>9} {'µs per logged event':>20}"
-    )
+    header = f"{'variant':<11} {'frames/s':>10} {'vs raw':>7} {'vs wskit':>8} {'µs/frame':>9} "
+    header += f"{'µs per logged event [range]':>27}"
     print(header + "\n" + "-" * len(header))
     for variant in VARIANTS:
         med = statistics.median(rates[variant])
@@ -320,9 +354,9 @@ def main() -> None:
         per_event = "-"
         if variant.startswith("+"):
             costs = [(1 / v - 1 / w) / 2 * 1e6 for v, w in zip(rates[variant], rates["wskit"], strict=True)]
-            per_event = f"{statistics.median(costs):.2f}"
+            per_event = f"{statistics.median(costs):.2f} [{min(costs):.1f}–{max(costs):.1f}]"
         shown = f"{vs_wskit:.2f}" if variant != "raw" else "-"
-        print(f"{variant:<11} {med:>10,.0f} {ratio:>7.2f} {shown:>8} {1e6 / med:>9.2f} {per_event:>20}")
+        print(f"{variant:<11} {med:>10,.0f} {ratio:>7.2f} {shown:>8} {1e6 / med:>9.2f} {per_event:>27}")
 
     print(f"\n2. {total:,} messages arriving at {rate:,.0f}/s on a server with a log (counting comm)\n")
     header = (

@@ -188,6 +188,12 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.buffer.detach()
         self._refresher.close()
 
+    def close(self) -> None:
+        """Stop logging and close the widget."""
+        if hasattr(self, "buffer"):  # also called by __del__ of a half-built log
+            self.detach()
+        super().close()
+
     # -- actions ----------------------------------------------------------------
 
     def clear(self) -> None:
@@ -221,7 +227,6 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             self._show_error(exc, f"export {fmt.upper()}")
             return None
         self.status.value = st.note_html(f"exported {len(self.buffer)} rows to {path}")
-        self.last_export = path
         return path
 
     # -- drawing ----------------------------------------------------------------
