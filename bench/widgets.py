@@ -16,8 +16,10 @@ client→server on 127.0.0.1 (port 0), the server counting arrivals, for:
                 the same loop, so their cost is in the number).
 
 Every message is logged twice (``out`` at the client, ``in`` at the server),
-so the cost per logged event is ``(1/rate_with_log - 1/rate_wskit) / 2``.
-Rounds measure every variant back to back in a rotated order; the table
+so the cost per logged event is ``(cpu_with_log - cpu_wskit) / 2``, from the
+process's CPU time per frame (``time.process_time``: client and server both
+run in this process, and CPU time is less disturbed than wall time by the
+other jobs on a shared machine). Rounds measure every variant back to back in a rotated order; the table
 shows medians, and ratios and per-event costs are medians of per-round values
 (so a slow phase of the shared machine hits both sides).
 
@@ -109,8 +111,9 @@ class Counter:
             await asyncio.wait_for(self.reached.wait(), 60)
 
 
-async def one_way(variant: str, n: int) -> float:
-    """Frames per second client→server for one variant (warm-up excluded)."""
+async def one_way(variant: str, n: int) -> tuple[float, float]:
+    """Frames per second client→server for one variant, and the process's CPU µs
+    per frame (client and server both run here), warm-up excluded."""
     counter = Counter()
     closers: list[Callable[[], Awaitable[None]]] = []
     if variant == "raw":
@@ -159,23 +162,27 @@ async def one_way(variant: str, n: int) -> float:
     for _ in range(warmup):
         await send()
     await counter.wait_for(warmup)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for _ in range(n):
         await send()
     await counter.wait_for(warmup + n)
     rate = n / (time.perf_counter() - t0)
+    cpu_us = (time.process_time() - cpu0) / n * 1e6
     for close in closers:
         await close()
-    return rate
+    return rate, cpu_us
 
 
-async def part1(rounds: int, n: int) -> dict[str, list[float]]:
+async def part1(rounds: int, n: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for r in range(rounds):
         order = VARIANTS[r % len(VARIANTS) :] + VARIANTS[: r % len(VARIANTS)]
         for variant in order:
-            rates[variant].append(await one_way(variant, n))
-    return rates
+            rate, cpu_us = await one_way(variant, n)
+            rates[variant].append(rate)
+            cpu[variant].append(cpu_us)
+    return rates, cpu
 
 
 class NaiveLog:
@@ -334,7 +341,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and messages")
     args = parser.parse_args()
-    rounds, n = (3, 5_000) if args.quick else (5, 20_000)
+    rounds, n = (4, 4_000) if args.quick else (15, 8_000)
     total, rate = (3_000, 1_000.0) if args.quick else (10_000, 1_000.0)
     print("\n".join(machine()))
 
@@ -342,10 +349,10 @@ def main() -> None:
     for name, us in part0().items():
         print(f"{name:<18} {us:6.2f} µs")
 
-    print(f"\n1. one-way 640 B frames, {rounds} rounds × {n:,} frames per variant (median frames/s)\n")
-    rates = asyncio.run(part1(rounds, n))
-    header = f"{'variant':<11} {'frames/s':>10} {'vs raw':>7} {'vs wskit':>8} {'µs/frame':>9} "
-    header += f"{'µs per logged event [range]':>27}"
+    print(f"\n1. one-way 640 B frames, {rounds} rounds × {n:,} frames per variant\n")
+    rates, cpu = asyncio.run(part1(rounds, n))
+    header = f"{'variant':<11} {'frames/s':>10} {'vs raw':>7} {'vs wskit':>8} {'CPU µs/frame':>13} "
+    header += f"{'CPU µs per logged event [range]':>32}"
     print(header + "\n" + "-" * len(header))
     for variant in VARIANTS:
         med = statistics.median(rates[variant])
@@ -353,10 +360,11 @@ def main() -> None:
         vs_wskit = statistics.median(v / w for v, w in zip(rates[variant], rates["wskit"], strict=True))
         per_event = "-"
         if variant.startswith("+"):
-            costs = [(1 / v - 1 / w) / 2 * 1e6 for v, w in zip(rates[variant], rates["wskit"], strict=True)]
+            costs = [(c - w) / 2 for c, w in zip(cpu[variant], cpu["wskit"], strict=True)]
             per_event = f"{statistics.median(costs):.2f} [{min(costs):.1f}–{max(costs):.1f}]"
         shown = f"{vs_wskit:.2f}" if variant != "raw" else "-"
-        print(f"{variant:<11} {med:>10,.0f} {ratio:>7.2f} {shown:>8} {1e6 / med:>9.2f} {per_event:>27}")
+        cpu_med = statistics.median(cpu[variant])
+        print(f"{variant:<11} {med:>10,.0f} {ratio:>7.2f} {shown:>8} {cpu_med:>13.2f} {per_event:>32}")
 
     print(f"\n2. {total:,} messages arriving at {rate:,.0f}/s on a server with a log (counting comm)\n")
     header = (
