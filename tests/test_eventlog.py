@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import subprocess
 import sys
 
 import pytest
@@ -247,3 +248,9 @@ def test_hexdump() -> None:
         "00000010  " + "33 00".ljust(47) + "  3."
     )
     assert hexdump(b"abc", limit=2).splitlines()[-1] == "… 1 more bytes"
+
+
+def test_the_model_imports_no_widgets() -> None:
+    code = "import sys, wskit.eventlog; print(sorted(m for m in ('ipywidgets', 'IPython') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -187,6 +187,8 @@ async def test_server_panel_lists_broadcasts_and_kicks(server: wskit.WebsocketSe
     await second.start()
     await eventually(lambda: len(panel.client.options) == 2)
     assert "2 client(s)" in text_of(panel.facts.value)
+    # with no traffic the table still counts connected time up, once a second
+    await eventually(lambda: "<td>1 s</td>" in panel.clients.value, timeout=3)
 
     panel.broadcast.message.value = "to all"
     panel.broadcast.send_button.click()
@@ -296,6 +298,19 @@ async def test_composer_alone_on_a_server_connection_and_templates(server: wskit
     composer.delete_button.click()
     assert list(composer.template.options) == [""]
     await client.stop()
+
+
+async def test_event_log_of_background_failures() -> None:
+    log = EventLog(wskit.runtime)
+
+    async def fail() -> None:
+        raise RuntimeError("lost in the background")
+
+    wskit.spawn(fail(), name="doomed")
+    await eventually(lambda: any("RuntimeError: lost in the background" in r for r in shown_rows(log)))
+    log.row.value = log.rows_shown[-1].seq
+    assert "Traceback" in text_of(log.details.value) and "task=doomed" in text_of(log.details.value)
+    log.detach()
 
 
 def test_event_log_renders_wire_frames_without_a_loop() -> None:

@@ -101,7 +101,8 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """A live log of a transport's (or one connection's) events.
 
     Args:
-        target: a transport, a connection, a list of them, or ``None`` (use :meth:`attach`).
+        target: a transport, a connection, a list of them, or ``None`` (use
+            :meth:`attach`); ``wskit.runtime`` logs background tasks' failures.
         title: the panel's title.
         max_rows: rows kept (a ring buffer); older rows fall off.
         max_payload, max_bytes: payload bytes kept per row and for the whole log.

@@ -2,12 +2,15 @@
 
 The client table is drawn from ``server.clients`` and each connection's
 counters, redrawn by a throttled task when connections open, close or
-exchange messages (a burst of traffic is one redraw).
+exchange messages (a burst of traffic is one redraw), and once a second while
+clients are connected.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
@@ -62,6 +65,7 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.broadcast = Composer(server, title="Broadcast")
         self.event_log = EventLog(server, title="Server events")
         self._refresher = Refresher(self._render, hz, on_error=lambda e: self._error(e, "drawing"))
+        self._tick: asyncio.TimerHandle | None = None
         self._unsubscribe = server.events.subscribe(self._on_event)
         self.kick_button.on_click(lambda _b: self.kick())
         super().__init__(
@@ -114,6 +118,28 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             self.clients.value = table
             if list(self.client.options) != options:
                 self.client.options = options
+        self._schedule_tick(bool(clients))
+
+    def _schedule_tick(self, wanted: bool) -> None:
+        """Redraw once a second while clients are connected, so "connected" counts up."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        if not wanted:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        me = weakref.ref(self)  # a forgotten panel is not kept alive by its timer
+
+        def tick() -> None:
+            panel = me()
+            if panel is not None:
+                panel._tick = None
+                panel._refresher.request()
+
+        self._tick = loop.call_later(1.0, tick)
 
     def _connection(self) -> Connection:
         wanted = self.client.value
@@ -146,5 +172,6 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         if hasattr(self, "_unsubscribe"):  # also called by __del__ of a half-built panel
             self._unsubscribe()
         self._refresher.close()
+        self._schedule_tick(False)
         self.event_log.detach()
         super().close()
