@@ -77,19 +77,23 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             raise TypeError(f"ClientPanel needs a ws:// URL or a client transport, not {type(client_or_url).__name__}")
         client = self.client
         wide = widgets.Layout(width="min(100%, 560px)")
-        self.url = widgets.Text(value=client.uri, description="url", layout=wide)
+        self.url = widgets.Text(value=client.uri, description="url", layout=wide, style={"description_width": "90px"})
         known = client.params.additional_headers or {}
         self.headers = widgets.Textarea(
             value="\n".join(f"{k}: {v}" for k, v in known.items()),
             placeholder="X-Name: value (one per line)",
             description="headers",
             layout=widgets.Layout(width="min(100%, 560px)", height="52px"),
+            style={"description_width": "90px"},
         )
         self.subprotocols = widgets.Text(
-            value=", ".join(client.params.subprotocols or ()), placeholder="chat, superchat", description="subprotocols"
+            value=", ".join(client.params.subprotocols or ()),
+            placeholder="chat, superchat",
+            description="subprotocols",
+            style={"description_width": "90px"},
         )
         self.query = widgets.Text(placeholder="key=value&other=2", description="query")
-        self.token = widgets.Password(placeholder="secret", description="token")
+        self.token = widgets.Password(placeholder="secret", description="token", style={"description_width": "90px"})
         self.token_in = widgets.Dropdown(
             options=[TOKEN_QUERY, TOKEN_HEADER],
             value=TOKEN_QUERY,

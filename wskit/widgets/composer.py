@@ -90,7 +90,7 @@ class Composer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.send_as = widgets.ToggleButtons(
             options=[("raw message", "raw"), ("frame (serializer)", "frame")], value="raw", description="as"
         )
-        self.send_as.style.button_width = "130px"
+        self.send_as.style.button_width = "150px"
         self.check = widgets.HTML()
         self.prettify_button = st.button("Prettify", "re-indent the JSON")
         self.send_button = st.button("Send", "send the message", "primary")

@@ -114,7 +114,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             options=list(self.builtins), description="serializer", layout=widgets.Layout(width="320px")
         )
         self.kind = widgets.ToggleButtons(options=list(FRAME_KINDS), value="text", description="frame")
-        self.kind.style.button_width = "110px"
+        self.kind.style.button_width = "125px"
         self.text = widgets.Textarea(
             value="hello", description="content", layout=widgets.Layout(width="min(100%, 560px)", height="64px")
         )
