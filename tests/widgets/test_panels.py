@@ -287,6 +287,14 @@ async def test_composer_alone_on_a_server_connection_and_templates(server: wskit
     assert str(await replies.get(timeout=3)) == "BINARY 00 01 02 [3 bytes]"
     await eventually(lambda: any("BINARY 00 01 02" in r and "server #" in r for r in shown_rows(log)))
 
+    composer.mode.value = "hex"
+    composer.message.value = "0x01 zz"
+    assert "invalid hex" in text_of(composer.check.value)
+    composer.send_button.click()
+    assert "Send: ValueError: invalid hex" in text_of(composer.status.value)
+    composer.message.value = "0x01 0x02"
+    assert text_of(composer.check.value) == "2 bytes"
+
     composer.template_name.value = "greeting"
     composer.mode.value = "text"
     composer.message.value = "hello there"

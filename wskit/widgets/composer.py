@@ -152,17 +152,16 @@ class Composer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     # -- the message box ----------------------------------------------------------
 
     def _validate(self) -> bool:
+        """Check the box as it is typed: the JSON error position, or how many bytes."""
         try:
-            parse_message(self.mode.value, self.message.value)
+            value = parse_message(self.mode.value, self.message.value)
         except ValueError as exc:
             self.check.value = f"<pre class='wskit-err'>{st.escape(str(exc))}</pre>"
             return False
         if self.mode.value == "text" or not self.message.value:
             self.check.value = ""
         else:
-            value = parse_message(self.mode.value, self.message.value)
-            kind = f"{len(value)} bytes" if isinstance(value, bytes) else "valid JSON"
-            self.check.value = st.note_html(kind)
+            self.check.value = st.note_html(f"{len(value)} bytes" if isinstance(value, bytes) else "valid JSON")
         return True
 
     def prettify(self) -> None:
