@@ -160,6 +160,16 @@ async def test_client_panel_authorization_header_and_disconnect(server: wskit.We
     await eventually(lambda: panel.state == "closed 1000 'client stopping'")
 
 
+async def test_client_panel_offers_subprotocols() -> None:
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(subprotocols=["chat.v2"]), port=0)
+    await server.start()
+    panel = ClientPanel(server.url)
+    panel.subprotocols.value = "chat.v1, chat.v2"
+    panel.connect_button.click()
+    await eventually(lambda: panel.state == "open (chat.v2)")
+    await server.stop()
+
+
 async def test_client_panel_shows_a_failed_connect_and_reconnect_attempts() -> None:
     params = wskit.WebsocketClientParams(reconnect=True, max_reconnect_attempts=3, reconnect_min_delay=0.01)
     panel = ClientPanel(wskit.WebsocketClientTransport("ws://127.0.0.1:9/", params))  # discard port: refused
