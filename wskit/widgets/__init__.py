@@ -1,0 +1,16 @@
+"""ipywidgets panels for wskit: connect, compose, watch, steer, and try serializers.
+
+``import wskit`` does not import ipywidgets; ``import wskit.widgets`` does.
+The panels only observe transports (through their event bus) and call their
+public methods; they hold no protocol logic. Every callback is synchronous
+and schedules its coroutine with :func:`wskit.runtime.spawn`; failures show
+inside the panel, never on stdout.
+"""
+
+from .client import ClientPanel
+from .composer import Composer
+from .eventlog import EventLog
+from .serializer_lab import SerializerLab
+from .server import ServerPanel
+
+__all__ = ["ClientPanel", "Composer", "EventLog", "SerializerLab", "ServerPanel"]
