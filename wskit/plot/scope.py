@@ -208,7 +208,7 @@ class AudioScope:
         bus = getattr(target, "events", None)
         connection = None
         if bus is None:  # a Connection: listen on its transport's bus, keep its own events
-            owner = getattr(target, "_owner", None)
+            owner = getattr(target, "transport", None)
             bus = getattr(owner, "events", None)
             connection = target
         if bus is None:

@@ -190,6 +190,11 @@ class Connection:
         return self.websocket.close_reason or ""
 
     @property
+    def transport(self) -> Owner:
+        """The transport this connection belongs to (whose event bus carries its events)."""
+        return self._owner
+
+    @property
     def latency(self) -> float:
         """The last ping round trip in seconds (keepalive or :meth:`ping`); 0 before the first."""
         return self.websocket.latency

@@ -32,7 +32,7 @@ def _bus_owner(target: Any) -> tuple[Any, Any]:
     """``(transport, connection or None)`` for a transport or a connection."""
     if hasattr(target, "events"):
         return target, None
-    owner = getattr(target, "_owner", None)  # a Connection: its transport's bus, filtered to it
+    owner = getattr(target, "transport", None)  # a Connection: its transport's bus, filtered to it
     if owner is None or not hasattr(owner, "events"):
         raise TypeError(f"EventLog needs a transport or a connection, not {type(target).__name__}")
     return owner, target

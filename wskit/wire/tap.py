@@ -224,7 +224,7 @@ class WireTap:
                 self._watch(conn)
             self._unsubscribe = target.events.subscribe(self._on_event)
         elif hasattr(target, "websocket"):  # a wskit Connection
-            self._transport = getattr(target, "_owner", None)
+            self._transport = getattr(target, "transport", None)
             self._watch(target)
         elif hasattr(target, "protocol"):  # a websockets connection
             self._watch_protocol(target.protocol, None)
