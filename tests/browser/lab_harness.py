@@ -6,11 +6,6 @@ config/data/runtime folders, and yields the URL with the token that its first
 line prints. :func:`open_notebook` opens a notebook in a fresh workspace (or
 JupyterLab restores old tabs), waits for its kernel to be idle, runs all
 cells through JupyterLab's own command, and returns the page.
-
-What a test looks for is a :class:`WidgetProbe`: the selector to click and
-the selector whose text shows the result, so pointing the same test at
-another notebook (the front-door ``notebooks/01_echo_chat.ipynb`` and its
-client panel) only means another probe.
 """
 
 from __future__ import annotations
@@ -46,14 +41,6 @@ class Lab:
         """The notebook in a workspace of its own (``?reset``: no tabs restored from earlier runs)."""
         workspace = f"wskit-test-{uuid.uuid4().hex[:8]}"
         return f"{self.origin}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
-
-
-@dataclass(frozen=True)
-class WidgetProbe:
-    """What to click and where the answer appears, in a notebook's widgets."""
-
-    click: str = ".jupyter-widgets.widget-button"
-    result: str = ".widget-label, .widget-html"
 
 
 @contextlib.asynccontextmanager
