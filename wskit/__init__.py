@@ -18,7 +18,14 @@ from .frames import (
     TranscriptionFrame,
 )
 from .runtime import run_sync, spawn, stop_all, stop_all_async
-from .serializers import FrameSerializer, JsonSerializer, RawSerializer, SerializerError
+from .serializers import (
+    FrameSerializer,
+    JsonSerializer,
+    ProtobufFrameSerializer,
+    RawSerializer,
+    SerializerError,
+    TelephonySerializer,
+)
 from .transports import (
     ConnectError,
     Connection,
@@ -55,8 +62,10 @@ __all__ = [
     "InvalidMessage",
     "JsonSerializer",
     "MessageFrame",
+    "ProtobufFrameSerializer",
     "RawSerializer",
     "SerializerError",
+    "TelephonySerializer",
     "TextFrame",
     "TranscriptionFrame",
     "WebSocket",

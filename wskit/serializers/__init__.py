@@ -6,6 +6,15 @@ serializer; see :class:`FrameSerializer`.
 
 from .base import FrameSerializer, SerializerError
 from .json import JsonSerializer
+from .protobuf import ProtobufFrameSerializer
 from .raw import RawSerializer
+from .telephony import TelephonySerializer
 
-__all__ = ["FrameSerializer", "JsonSerializer", "RawSerializer", "SerializerError"]
+__all__ = [
+    "FrameSerializer",
+    "JsonSerializer",
+    "ProtobufFrameSerializer",
+    "RawSerializer",
+    "SerializerError",
+    "TelephonySerializer",
+]
