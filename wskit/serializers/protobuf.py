@@ -13,22 +13,28 @@ The schema (Pipecat's ``frames.proto``, proto3, package ``pipecat``)::
     message MessageFrame { string data = 1; }   // JSON text
     message InterruptionFrame { uint64 id = 1; string name = 2; }
 
-Only two wire types occur: varints and length-delimited fields
-(https://protobuf.dev/programming-guides/encoding/). Encoding writes fields
-in number order and omits proto3 defaults, as the protobuf library does, so
-the bytes equal Pipecat's: the text frame ``"hello pipecat"`` is
-``0a 0f 1a 0d`` followed by its 13 UTF-8 bytes. Like Pipecat, ``id`` and
-``name`` are not sent unless ``send_ids=True``.
+The protobuf library (its C ``upb`` backend) encodes and decodes; the
+schema is built in code below, into a private descriptor pool, so no
+``protoc`` output is checked in and a Pipecat loaded in the same process
+keeps its own ``pipecat.Frame``. Measured per 20 ms audio frame this is about
+twice as fast as a hand-written Python encoder/decoder, in both directions
+(``bench/audio.py``). Fields go out in number order with proto3 defaults
+omitted, so the bytes equal Pipecat's: the text frame ``"hello pipecat"`` is
+``0a 0f 1a 0d`` followed by its 13 UTF-8 bytes. Like Pipecat's frames seen
+from outside, ``id`` and ``name`` are not sent unless ``send_ids=True``.
 
-Decoding skips unknown fields of every wire type (proto3 rule) and rejects
-anything truncated or malformed with a :class:`ValueError` that says where
-(the transport turns it into a ``SerializerError`` error event and closes
-nothing). An unknown frame type in the ``oneof`` is skipped (``None``).
+Unknown fields are skipped (proto3). Input the library refuses is walked by
+:func:`decode_fields`, a small varint reader, to say what is wrong and where
+("truncated: AudioRawFrame field 3 announces 640 bytes, 317 remain"); the
+transport turns the :class:`ValueError` into a ``SerializerError`` error
+event and the connection goes on. An unknown frame type in the ``oneof`` is
+skipped (``None``).
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from ..frames import (
@@ -40,32 +46,57 @@ from ..frames import (
     TranscriptionFrame,
 )
 
-__all__ = ["ProtobufFrameSerializer", "decode_fields", "encode_varint"]
+__all__ = ["ProtobufFrameSerializer", "decode_fields"]
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _MAX_VARINT = 10  # bytes: 64 bits at 7 per byte
 
 
-def encode_varint(value: int) -> bytes:
-    """Base-128 varint, least significant group first (uint64 only)."""
-    if value < 0 or value >= 1 << 64:
-        raise ValueError(f"varint out of range for uint64: {value}")
-    if value < 0x80:
-        return bytes((value,))
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+_KINDS = ("TextFrame", "AudioRawFrame", "TranscriptionFrame", "MessageFrame", "InterruptionFrame")
 
 
-def _len_field(number: int, payload: bytes) -> bytes:
-    return encode_varint(number << 3 | _LEN) + encode_varint(len(payload)) + payload
+@cache
+def _frame_class() -> Any:
+    """The ``pipecat.Frame`` message class, built from the schema above (protobuf imported here)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped]
 
-
-def _varint_field(number: int, value: int) -> bytes:
-    return encode_varint(number << 3 | _VARINT) + encode_varint(value)
+    field = descriptor_pb2.FieldDescriptorProto
+    types = {"uint64": field.TYPE_UINT64, "uint32": field.TYPE_UINT32, "string": field.TYPE_STRING}
+    types["bytes"] = field.TYPE_BYTES
+    ids = (("id", "uint64"), ("name", "string"))
+    schema: dict[str, tuple[tuple[str, str], ...]] = {
+        "TextFrame": (*ids, ("text", "string")),
+        "AudioRawFrame": (*ids, ("audio", "bytes"), ("sample_rate", "uint32"), ("num_channels", "uint32")),
+        "TranscriptionFrame": (*ids, ("text", "string"), ("user_id", "string"), ("timestamp", "string")),
+        "MessageFrame": (("data", "string"),),
+        "InterruptionFrame": ids,
+    }
+    file = descriptor_pb2.FileDescriptorProto(name="wskit/pipecat_frames.proto", package="pipecat", syntax="proto3")
+    for name, fields in schema.items():
+        message = file.message_type.add(name=name)
+        for number, (field_name, kind) in enumerate(fields, 1):
+            message.field.add(name=field_name, number=number, type=types[kind], label=field.LABEL_OPTIONAL)
+        if name == "AudioRawFrame":  # optional uint64 pts = 6: proto3 "optional" is a one-field oneof
+            message.oneof_decl.add(name="_pts")
+            message.field.add(
+                name="pts", number=6, type=field.TYPE_UINT64, label=field.LABEL_OPTIONAL, oneof_index=0
+            ).proto3_optional = True
+    frame = file.message_type.add(name="Frame")
+    frame.oneof_decl.add(name="frame")
+    for number, (field_name, kind) in enumerate(
+        zip(("text", "audio", "transcription", "message", "interruption"), _KINDS, strict=True), 1
+    ):
+        frame.field.add(
+            name=field_name,
+            number=number,
+            type=field.TYPE_MESSAGE,
+            type_name=f".pipecat.{kind}",
+            label=field.LABEL_OPTIONAL,
+            oneof_index=0,
+        )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("pipecat.Frame"))
 
 
 def _read_varint(data: bytes, pos: int, what: str) -> tuple[int, int]:
@@ -96,26 +127,37 @@ def decode_fields(data: bytes, message: str = "Frame") -> dict[int, int | bytes]
     fields: dict[int, int | bytes] = {}
     pos, end = 0, len(data)
     while pos < end:
-        tag, after = _read_varint(data, pos, f"{message} field tag")
+        start = pos
+        tag = data[pos]  # one-byte tags (fields 1-15) take the fast path
+        if tag < 0x80:
+            pos += 1
+        else:
+            tag, pos = _read_varint(data, pos, f"{message} field tag")
         number, wire = tag >> 3, tag & 7
         if number == 0:
-            raise ValueError(f"{message}: field number 0 at byte {pos} is invalid")
-        pos = after
-        if wire == _VARINT:
-            fields[number], pos = _read_varint(data, pos, f"{message} field {number}")
-        elif wire == _LEN:
-            length, pos = _read_varint(data, pos, f"{message} field {number} length")
-            if pos + length > end:
-                raise ValueError(f"truncated: {message} field {number} announces {length} bytes, {end - pos} remain")
-            fields[number] = data[pos : pos + length]
-            pos += length
+            raise ValueError(f"{message}: field number 0 at byte {start} is invalid")
+        if wire in (_LEN, _VARINT):
+            value = data[pos] if pos < end else 0x80
+            pos += 1
+            if value >= 0x80:  # more than one byte (or none left): the careful reader
+                what = f"{message} field {number}" + (" length" if wire == _LEN else "")
+                value, pos = _read_varint(data, pos - 1, what)
+            if wire == _VARINT:
+                if value >= 1 << 64:
+                    raise ValueError(f"{message} field {number} at byte {start}: varint exceeds 64 bits")
+                fields[number] = value
+                continue
+            if pos + value > end:
+                raise ValueError(f"truncated: {message} field {number} announces {value} bytes, {end - pos} remain")
+            fields[number] = data[pos : pos + value]
+            pos += value
         elif wire in (_I64, _I32):
             size = 8 if wire == _I64 else 4
             if pos + size > end:
                 raise ValueError(f"truncated: {message} field {number} needs {size} bytes, {end - pos} remain")
             pos += size
         else:
-            raise ValueError(f"{message} field {number}: unsupported wire type {wire} at byte {pos}")
+            raise ValueError(f"{message} field {number}: unsupported wire type {wire} at byte {start}")
     return fields
 
 
@@ -127,13 +169,6 @@ def _text(fields: dict[int, int | bytes], number: int, message: str) -> str:
         return value.decode()
     except UnicodeDecodeError as exc:
         raise ValueError(f"{message} field {number} is not valid UTF-8: {exc}") from exc
-
-
-def _uint(fields: dict[int, int | bytes], number: int, message: str) -> int:
-    value = fields.get(number, 0)
-    if not isinstance(value, int):
-        raise ValueError(f"{message} field {number} should be a varint, got length-delimited data")
-    return value
 
 
 class ProtobufFrameSerializer:
@@ -152,73 +187,82 @@ class ProtobufFrameSerializer:
     def __init__(self, *, send_ids: bool = False) -> None:
         self.send_ids = send_ids
 
-    def _ids(self, frame: Frame) -> bytes:
-        if not self.send_ids:
-            return b""
-        out = _varint_field(1, frame.id) if frame.id else b""
-        return out + (_len_field(2, frame.name.encode()) if frame.name else b"")
+    def _ids(self, message: Any, frame: Frame) -> Any:
+        if self.send_ids:
+            message.id = frame.id
+            message.name = frame.name
+        return message
 
     def serialize(self, frame: Frame) -> bytes | None:
+        out = _frame_class()()
         if isinstance(frame, AudioFrame):
-            body = self._ids(frame)
-            if frame.audio:
-                body += _len_field(3, frame.audio)
-            body += _varint_field(4, frame.sample_rate) + _varint_field(5, frame.num_channels)
+            audio = self._ids(out.audio, frame)
+            audio.audio = frame.audio
+            audio.sample_rate = frame.sample_rate
+            audio.num_channels = frame.num_channels
             if self.send_ids and frame.pts is not None:
-                body += _varint_field(6, frame.pts)
-            return _len_field(2, body)
-        if isinstance(frame, TranscriptionFrame):
-            body = self._ids(frame)
-            for number, value in ((3, frame.text), (4, frame.user_id), (5, frame.timestamp)):
-                if value:
-                    body += _len_field(number, value.encode())
-            return _len_field(3, body)
-        if isinstance(frame, TextFrame):
-            body = self._ids(frame) + (_len_field(3, frame.text.encode()) if frame.text else b"")
-            return _len_field(1, body)
-        if isinstance(frame, MessageFrame):
-            data = json.dumps(frame.data, allow_nan=False)  # Pipecat's own spacing and escaping
-            return _len_field(4, _len_field(1, data.encode()))
-        if isinstance(frame, InterruptionFrame):
-            return _len_field(5, self._ids(frame))
-        return None
+                audio.pts = frame.pts
+        elif isinstance(frame, TranscriptionFrame):
+            transcription = self._ids(out.transcription, frame)
+            transcription.text = frame.text
+            transcription.user_id = frame.user_id
+            transcription.timestamp = frame.timestamp
+        elif isinstance(frame, TextFrame):
+            self._ids(out.text, frame).text = frame.text
+        elif isinstance(frame, MessageFrame):
+            out.message.data = json.dumps(frame.data, allow_nan=False)  # Pipecat's own spacing and escaping
+        elif isinstance(frame, InterruptionFrame):
+            self._ids(out.interruption, frame).SetInParent()
+        else:
+            return None
+        data: bytes = out.SerializeToString()
+        return data
 
     def deserialize(self, data: str | bytes) -> Frame | None:
         if isinstance(data, str):
             raise ValueError("expected a binary message (protobuf), got a text message")
-        outer = decode_fields(data, "Frame")
-        known = [n for n in outer if 1 <= n <= 5]
-        if not known:
+        try:
+            message = _frame_class().FromString(data)
+        except Exception as exc:  # google.protobuf.message.DecodeError (the only thing parsing raises)
+            raise ValueError(_explain(data, exc)) from None
+        which = message.WhichOneof("frame")
+        if which is None:
             return None  # empty, or a frame type newer than this schema: skip it
-        number = known[-1]  # oneof: the last one on the wire wins
-        body = outer[number]
-        if not isinstance(body, bytes):
-            raise ValueError(f"Frame field {number} should be a message, got a varint")
-        kind = ("TextFrame", "AudioRawFrame", "TranscriptionFrame", "MessageFrame", "InterruptionFrame")[number - 1]
-        fields = decode_fields(body, kind)
-        kw: dict[str, Any] = {}
-        if number == 4:
-            text = _text(fields, 1, kind)
+        if which == "message":
             try:
-                return MessageFrame(json.loads(text))
+                return MessageFrame(json.loads(message.message.data))
             except ValueError as exc:
                 raise ValueError(f"MessageFrame data is not valid JSON: {exc}") from exc
-        if fields.get(1):
-            kw["id"] = _uint(fields, 1, kind)
-        if fields.get(2):
-            kw["name"] = _text(fields, 2, kind)
-        if number == 1:
-            return TextFrame(_text(fields, 3, kind), **kw)
-        if number == 2:
-            audio = fields.get(3, b"")
-            if not isinstance(audio, bytes):
-                raise ValueError("AudioRawFrame field 3 (audio) should be bytes, got a varint")
-            if 6 in fields:
-                kw["pts"] = _uint(fields, 6, kind)
-            rate = _uint(fields, 4, kind)
-            if rate == 0 and not audio.startswith(b"RIFF"):
+        body = getattr(message, which)
+        kw: dict[str, Any] = {}
+        if body.id:
+            kw["id"] = body.id
+        if body.name:
+            kw["name"] = body.name
+        if which == "audio":
+            if body.HasField("pts"):
+                kw["pts"] = body.pts
+            if body.sample_rate == 0 and not body.audio.startswith(b"RIFF"):
                 raise ValueError("AudioRawFrame has sample_rate 0 (missing or zero)")
-            return AudioFrame(audio, rate, _uint(fields, 5, kind) or 1, **kw)
-        if number == 3:
-            return TranscriptionFrame(_text(fields, 3, kind), _text(fields, 4, kind), _text(fields, 5, kind), **kw)
+            return AudioFrame(body.audio, body.sample_rate, body.num_channels or 1, **kw)
+        if which == "text":
+            return TextFrame(body.text, **kw)
+        if which == "transcription":
+            return TranscriptionFrame(body.text, body.user_id, body.timestamp, **kw)
         return InterruptionFrame(**kw)
+
+
+def _explain(data: bytes, exc: Exception) -> str:
+    """Why the library refused ``data``: our own walk of the fields says where it breaks."""
+    try:
+        outer = decode_fields(data, "Frame")
+        for number, body in outer.items():
+            if 1 <= number <= 5 and isinstance(body, bytes):
+                kind = _KINDS[number - 1]
+                fields = decode_fields(body, kind)
+                strings = (1,) if number == 4 else (2, 3, 4, 5) if number in (1, 3) else (2,)
+                for field_number in strings:
+                    _text(fields, field_number, kind)
+    except ValueError as problem:
+        return str(problem)
+    return f"not a valid pipecat.Frame message ({len(data)} bytes): {exc}"
