@@ -22,7 +22,7 @@ import pytest
 
 import wskit
 from tests.conftest import eventually
-from wskit.audio import Recorder, chirp, stream
+from wskit.audio import Recorder, chirp, sine, stream
 
 pytestmark = [pytest.mark.pipecat, pytest.mark.timeout(60)]
 
@@ -174,3 +174,35 @@ async def test_pipecat_client_with_wskit_server(tmp_path: pathlib.Path) -> None:
     assert "interruption" in got
     assert base64.b64decode(got["all_audio"]["audio"]) == sent
     assert got["audio"]["sample_rate"] == 16000
+
+
+async def test_telephony_serializer_with_pipecat_twilio_bot(tmp_path: pathlib.Path) -> None:
+    """wskit plays Twilio (TelephonySerializer) to a Pipecat bot using Pipecat's TwilioFrameSerializer."""
+    async with peer(tmp_path, "pipecat_server.py", "--serializer", "twilio") as server:
+        port = int((await server.line()).removeprefix("PORT "))
+        telephony = wskit.TelephonySerializer("MZwskit")  # 16 kHz on wskit's side, 8 kHz μ-law on the wire
+        params = wskit.WebsocketClientParams(serializer=telephony, add_wav_header=False)
+        client = wskit.WebsocketClientTransport(f"ws://127.0.0.1:{port}", params)
+        frames = client.frames()
+        rec = Recorder().attach(client)
+        await client.start()
+        await client.send(wskit.MessageFrame({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+
+        tone = sine(1000, 0.8, 16000, amplitude=0.4)
+        await stream(tone, client, frame_ms=20)
+        await eventually(lambda: rec.stats.seconds >= 0.6, timeout=15)
+        assert rec.sample_rate == 16000 and rec.num_channels == 1
+        # μ-law and two resamplers each way: not sample-exact, but the same tone at the same level
+        echoed = rec.to_numpy()[:, 0].astype(float)
+        middle = echoed[len(echoed) // 4 : 3 * len(echoed) // 4]
+        spectrum = np.abs(np.fft.rfft(middle * np.hanning(len(middle))))
+        peak_hz = np.argmax(spectrum) * 16000 / len(middle)
+        assert abs(peak_hz - 1000) < 30
+        level_db = 20 * np.log10(np.sqrt(np.mean(middle**2)) / (0.4 * 32768 / np.sqrt(2)))
+        assert abs(level_db) < 1.0
+
+        # a DTMF key: the bot interrupts, which Pipecat sends as Twilio's "clear"
+        await client.send(wskit.MessageFrame({"event": "dtmf", "streamSid": "MZwskit", "dtmf": {"digit": "5"}}))
+        while not isinstance(await frames.get(timeout=15), wskit.InterruptionFrame):
+            pass
+        await client.stop()

@@ -9,6 +9,10 @@ listening. With Pipecat's ProtobufFrameSerializer it answers:
 * a message: the message ``{"echo": <message>}``,
 * an interruption: passed through (Pipecat's output transport sends it back).
 
+With ``--serializer twilio`` it is a telephony bot instead: Pipecat's TwilioFrameSerializer
+(stream SID ``MZwskit``, no hang-up), audio echoed as above, and a DTMF key answered with an
+interruption (Twilio's ``clear``).
+
 Exits when stdin closes (the test ending) or after --lifetime seconds.
 """
 
@@ -26,6 +30,7 @@ from loguru import logger
 from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
+    InputDTMFFrame,
     InputTransportMessageFrame,
     InterruptionFrame,
     OutputAudioRawFrame,
@@ -37,6 +42,7 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.serializers.protobuf import ProtobufFrameSerializer
+from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.server import SingleClientWebsocketServerParams, SingleClientWebsocketServerTransport
 from pipecat.workers.runner import WorkerRunner
 
@@ -68,6 +74,8 @@ class Echo(FrameProcessor):
             await self.push_frame(OutputTransportMessageUrgentFrame(message={"text": frame.text}))
             if frame.text == "interrupt":
                 await self.push_frame(InterruptionFrame())
+        elif isinstance(frame, InputDTMFFrame):
+            await self.push_frame(InterruptionFrame())
         else:
             await self.push_frame(frame, direction)
 
@@ -75,12 +83,15 @@ class Echo(FrameProcessor):
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lifetime", type=float, default=60.0)
+    parser.add_argument("--serializer", choices=("protobuf", "twilio"), default="protobuf")
     args = parser.parse_args()
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     transport = SingleClientWebsocketServerTransport(
         SingleClientWebsocketServerParams(
-            serializer=ProtobufFrameSerializer(),
+            serializer=ProtobufFrameSerializer()
+            if args.serializer == "protobuf"
+            else TwilioFrameSerializer("MZwskit", params=TwilioFrameSerializer.InputParams(auto_hang_up=False)),
             audio_in_enabled=True,
             audio_in_sample_rate=16000,
             audio_out_enabled=True,

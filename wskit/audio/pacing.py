@@ -113,12 +113,12 @@ async def stream(
         :class:`StreamStats`.
     """
     send = _sender(target)
-    frames = list(source.frames(frame_ms))
-    update = _progress_bar(len(frames), progress)
-    lateness = np.zeros(len(frames))
+    total = -(-source.num_frames // source.frame_size(frame_ms))
+    update = _progress_bar(total, progress)
+    lateness = np.zeros(total)
     start = time.monotonic()
     audio_time = 0.0
-    for i, frame in enumerate(frames):
+    for i, frame in enumerate(source.frames(frame_ms)):  # cut as we go: an hour is not held as frames
         if realtime:
             deadline = start + audio_time
             delay = deadline - time.monotonic()
@@ -131,7 +131,7 @@ async def stream(
             update(i + 1)
     end = time.monotonic()
     elapsed = end - start
-    if realtime and frames:
+    if realtime and total:
         half_frame = frame_ms / 2000
         p50, p99 = (float(v) * 1000 for v in np.percentile(lateness, [50, 99]))
         late = int(np.count_nonzero(lateness > half_frame))
@@ -140,4 +140,4 @@ async def stream(
         p50 = p99 = 0.0
         late = 0
         drift = (elapsed - audio_time) * 1000
-    return StreamStats(len(frames), late, p50, p99, drift, audio_time, elapsed)
+    return StreamStats(total, late, p50, p99, drift, audio_time, elapsed)
