@@ -156,3 +156,16 @@ async def test_progress_callback_and_bad_target() -> None:
     assert seen[-1] == (5, 5)
     with pytest.raises(TypeError, match="cannot stream to int"):
         await stream(sine(440, 0.1), 42)
+
+
+async def test_progress_bar_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    server = await audio_server()
+    client = await client_of(server)
+    await stream(sine(440, 0.2), client, realtime=False, progress=True)
+    (bar,) = shown
+    assert type(bar).__name__ == "IntProgress"
+    assert (bar.value, bar.max) == (10, 10)
