@@ -9,8 +9,8 @@
    venv, ``./dev setup-pipecat``, by a subprocess, alternating rounds), next to
    the protobuf library's generated ``frames_pb2`` alone (no frame objects built).
 3. Pacing: one 50 frames/s stream for 60 s (``--quick``: 10 s) from a wskit
-   client to a wskit server with ``wskit.audio.stream``; next to it, in the same
-   loop at the same time, the same absolute-deadline loop over raw websockets.
+   client to a wskit server with ``wskit.audio.stream``; then, as the baseline,
+   the same absolute-deadline loop over a raw websockets client and server.
 4. Concurrent real-time streams (16 kHz, 20 ms, 640 B binary frames): the most
    one server sustains with arrival-interval jitter p99 under 5 ms, for a wskit
    server (``on_frame`` handler, AudioFrames) and a raw websockets server
@@ -255,7 +255,9 @@ async def bench_pacing(seconds: float) -> dict[str, dict[str, float]]:
     await client.start()
     source = chirp(seconds, sample_rate=16000)
     frames = int(seconds / FRAME)
-    stats, raw = await asyncio.gather(stream(source, client, frame_ms=20), raw_paced(raw_url, frames))
+    # one after the other: sharing the loop, each stream's wake-ups would delay the other's
+    stats = await stream(source, client, frame_ms=20)
+    raw = await raw_paced(raw_url, frames)
     await client.stop()
     await server.stop()
     raw_server.close()

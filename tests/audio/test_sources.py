@@ -116,7 +116,9 @@ def test_wav_file_round_trip(tmp_path: pathlib.Path) -> None:
 
 
 def test_in_memory_wav_bytes_have_the_canonical_header() -> None:
-    data = audio.wav.write(None, np.array([1, -1], np.int16), 8000)
+    data = audio.write_wav(None, np.array([1, -1], np.int16), 8000)
+    samples, rate = audio.read_wav(data)
+    assert samples.tolist() == [[1], [-1]] and rate == 8000
     assert data[:4] == b"RIFF" and data[36:44] == b"data\x04\x00\x00\x00"
     assert data[44:] == b"\x01\x00\xff\xff"
 

@@ -17,6 +17,8 @@ from .recorder import FormatChange, Recorder, RecorderStats
 from .resample import SUPPORTED_RATES, Resampler, resample
 from .sources import AudioSource, chirp, dtmf, from_array, from_wav, noise, silence, sine
 from .wav import WavData, add_header, is_wav, parse
+from .wav import read as read_wav
+from .wav import write as write_wav
 
 __all__ = [
     "SUPPORTED_RATES",
@@ -41,6 +43,7 @@ __all__ = [
     "lin2ulaw",
     "noise",
     "parse",
+    "read_wav",
     "resample",
     "silence",
     "sine",
@@ -49,4 +52,5 @@ __all__ = [
     "to_float32",
     "to_int16",
     "ulaw2lin",
+    "write_wav",
 ]

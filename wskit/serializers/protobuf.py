@@ -1,4 +1,4 @@
-"""Pipecat's protobuf frames, byte-compatible, with a small encoder of our own.
+"""Pipecat's protobuf frames, byte for byte, on the protobuf library.
 
 The schema (Pipecat's ``frames.proto``, proto3, package ``pipecat``)::
 
@@ -119,7 +119,8 @@ def decode_fields(data: bytes, message: str = "Frame") -> dict[int, int | bytes]
     """The fields of one message, last value winning (proto3), as ``{number: int | bytes}``.
 
     Varint fields give ints, length-delimited fields bytes; fixed32/fixed64
-    fields are skipped (none occur in the schema).
+    fields are skipped (none occur in the schema). Used to explain input the
+    protobuf library refuses, so it favours clear messages over speed.
 
     Raises:
         ValueError: truncated input, a bad tag, or a group (wire types 3/4).
@@ -128,29 +129,18 @@ def decode_fields(data: bytes, message: str = "Frame") -> dict[int, int | bytes]
     pos, end = 0, len(data)
     while pos < end:
         start = pos
-        tag = data[pos]  # one-byte tags (fields 1-15) take the fast path
-        if tag < 0x80:
-            pos += 1
-        else:
-            tag, pos = _read_varint(data, pos, f"{message} field tag")
+        tag, pos = _read_varint(data, pos, f"{message} field tag")
         number, wire = tag >> 3, tag & 7
         if number == 0:
             raise ValueError(f"{message}: field number 0 at byte {start} is invalid")
-        if wire in (_LEN, _VARINT):
-            value = data[pos] if pos < end else 0x80
-            pos += 1
-            if value >= 0x80:  # more than one byte (or none left): the careful reader
-                what = f"{message} field {number}" + (" length" if wire == _LEN else "")
-                value, pos = _read_varint(data, pos - 1, what)
-            if wire == _VARINT:
-                if value >= 1 << 64:
-                    raise ValueError(f"{message} field {number} at byte {start}: varint exceeds 64 bits")
-                fields[number] = value
-                continue
-            if pos + value > end:
-                raise ValueError(f"truncated: {message} field {number} announces {value} bytes, {end - pos} remain")
-            fields[number] = data[pos : pos + value]
-            pos += value
+        if wire == _VARINT:
+            fields[number], pos = _read_varint(data, pos, f"{message} field {number}")
+        elif wire == _LEN:
+            length, pos = _read_varint(data, pos, f"{message} field {number} length")
+            if pos + length > end:
+                raise ValueError(f"truncated: {message} field {number} announces {length} bytes, {end - pos} remain")
+            fields[number] = data[pos : pos + length]
+            pos += length
         elif wire in (_I64, _I32):
             size = 8 if wire == _I64 else 4
             if pos + size > end:
@@ -161,14 +151,13 @@ def decode_fields(data: bytes, message: str = "Frame") -> dict[int, int | bytes]
     return fields
 
 
-def _text(fields: dict[int, int | bytes], number: int, message: str) -> str:
-    value = fields.get(number, b"")
-    if not isinstance(value, bytes):
-        raise ValueError(f"{message} field {number} should be a string, got a varint")
-    try:
-        return value.decode()
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{message} field {number} is not valid UTF-8: {exc}") from exc
+def _check_text(fields: dict[int, int | bytes], number: int, message: str) -> None:
+    value = fields.get(number)
+    if isinstance(value, bytes):  # a varint here is an unknown field to protobuf, not an error
+        try:
+            value.decode()
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{message} field {number} is not valid UTF-8: {exc}") from exc
 
 
 class ProtobufFrameSerializer:
@@ -262,7 +251,7 @@ def _explain(data: bytes, exc: Exception) -> str:
                 fields = decode_fields(body, kind)
                 strings = (1,) if number == 4 else (2, 3, 4, 5) if number in (1, 3) else (2,)
                 for field_number in strings:
-                    _text(fields, field_number, kind)
+                    _check_text(fields, field_number, kind)
     except ValueError as problem:
         return str(problem)
     return f"not a valid pipecat.Frame message ({len(data)} bytes): {exc}"
