@@ -467,7 +467,8 @@ def main() -> None:
             raw_n, wskit_n = sustained(results["raw"], column), sustained(results["wskit"], column)
             ratio = f"{wskit_n / raw_n:.2f}" if raw_n else "n/a"
             print(f"| {label} | {raw_n} | {wskit_n} | {ratio} |")
-        print("\n| streams | arrival jitter p99, raw / wskit | one-way delay p99, raw / wskit | generator late p99, in each run |")
+        print("\n| streams | arrival jitter p99, raw / wskit | one-way delay p99, raw / wskit ", end="")
+        print("| generator late p99, in each run |")
         print("| ---: | ---: | ---: | ---: |")
         by_n: dict[int, dict[str, Row]] = {}
         for kind, rows_k in results.items():
