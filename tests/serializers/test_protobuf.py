@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wskit import AudioFrame, BinaryFrame, InterruptionFrame, MessageFrame, TextFrame, TranscriptionFrame
@@ -147,6 +147,7 @@ class TestMalformed:
         with pytest.raises(ValueError, match="binary"):
             PB.deserialize("hello")
 
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(st.binary(max_size=64))
     def test_arbitrary_bytes_never_raise_anything_but_value_error(self, data: bytes) -> None:
         with contextlib.suppress(ValueError):
@@ -161,12 +162,14 @@ json_values = st.recursive(
 
 
 class TestRoundTrip:
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(st.text(max_size=200), st.integers(1, 2**64 - 1), st.text(min_size=1, max_size=30))
     def test_text(self, text: str, frame_id: int, name: str) -> None:
         frame = PB_IDS.deserialize(PB_IDS.serialize(TextFrame(text, id=frame_id, name=name)) or b"")
         assert isinstance(frame, TextFrame)
         assert (frame.text, frame.id, frame.name) == (text, frame_id, name)
 
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(
         st.integers(0, 400).flatmap(lambda n: st.binary(min_size=2 * n, max_size=2 * n)),
         st.sampled_from([8000, 16000, 22050, 24000, 44100, 48000, 2**32 - 1]),
@@ -177,17 +180,20 @@ class TestRoundTrip:
         assert isinstance(frame, AudioFrame)
         assert (frame.audio, frame.sample_rate, frame.num_channels, frame.pts) == (pcm, rate, 1, pts)
 
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(st.integers(0, 100), st.integers(1, 8))
     def test_audio_channels(self, n: int, channels: int) -> None:
         frame = PB.deserialize(PB.serialize(AudioFrame(bytes(2 * n * channels), 16000, channels)) or b"")
         assert isinstance(frame, AudioFrame) and frame.num_channels == channels
 
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(st.text(max_size=50), st.text(max_size=20), st.text(max_size=30))
     def test_transcription(self, text: str, user: str, stamp: str) -> None:
         frame = PB.deserialize(PB.serialize(TranscriptionFrame(text, user, stamp)) or b"")
         assert isinstance(frame, TranscriptionFrame)
         assert (frame.text, frame.user_id, frame.timestamp) == (text, user, stamp)
 
+    @settings(deadline=None)  # a shared, loaded machine: time limits per example would be flaky
     @given(json_values)
     def test_message(self, value: object) -> None:
         frame = PB.deserialize(PB.serialize(MessageFrame(value)) or b"")
