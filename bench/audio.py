@@ -478,9 +478,8 @@ def main() -> None:
     if not args.skip_streams:
         step_seconds = 3.0 if args.quick else 4.0
         steps = [10, 25, 50, 75, 100, 150, 200, 300, 400, 600] if not args.quick else [10, 50, 100, 200]
-        print(
-            f"\n## Concurrent 16 kHz / 20 ms streams, {step_seconds:.0f} s per step, raw and wskit at once, servers and load generators in separate processes\n"
-        )
+        print(f"\n## Concurrent 16 kHz / 20 ms streams, {step_seconds:.0f} s per step, raw and wskit at once")
+        print("(each server and each load generator in its own process)\n")
         results = asyncio.run(bench_streams(step_seconds, steps, trials=1 if args.quick else 3))
         print("\n| streams sustained with ... < 5 ms | raw websockets | wskit | wskit/raw |")
         print("| --- | ---: | ---: | ---: |")
