@@ -91,8 +91,10 @@ class RecorderStats:
 class Recorder:
     """Records the audio frames a transport or connection receives.
 
-    ``rec.attach(server)`` records every client, ``rec.attach(conn)`` one
-    connection, ``rec.attach(client)`` what a client receives. Frames in a
+    ``rec.attach(conn)`` records one connection, ``rec.attach(client)`` what
+    a client receives, ``rec.attach(server)`` what every client sends, in
+    arrival order in one buffer (meant for one client at a time: attach to
+    each ``Connection`` to keep several clients apart). Frames in a
     different sample rate or channel count than the current segment start a
     new segment (listed in ``stats.format_changes``): formats are never mixed
     in one buffer. :meth:`to_numpy` returns the current segment.
