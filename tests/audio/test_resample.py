@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wskit.audio import SUPPORTED_RATES, Resampler, chirp, resample, sine, to_float32
 
@@ -76,3 +80,17 @@ def test_int16_output_is_clipped_not_wrapped() -> None:
 def test_bad_rate_is_a_clear_error(rate: object) -> None:
     with pytest.raises(ValueError, match="positive int"):
         resample(np.zeros(10, np.int16), rate, 8000)  # type: ignore[arg-type]
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    st.sampled_from([(16000, 8000), (8000, 16000), (44100, 16000), (16000, 24000), (48000, 22050)]),
+    st.lists(st.integers(0, 700), min_size=1, max_size=12),
+)
+def test_any_chunking_equals_one_shot(rates: tuple[int, int], cuts: list[int]) -> None:
+    src, dst = rates
+    x = chirp(0.12, sample_rate=src).samples
+    bounds = sorted({min(c * 5, len(x)) for c in cuts} | {0, len(x)})
+    r = Resampler(src, dst)
+    parts = [r.process(x[a:b]) for a, b in itertools.pairwise(bounds)]
+    np.testing.assert_array_equal(np.concatenate([*parts, r.flush()]), resample(x, src, dst))
