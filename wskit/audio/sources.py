@@ -172,7 +172,7 @@ def noise(
     channels: int = 1,
     seed: int | None = None,
 ) -> AudioSource:
-    """White (flat) or pink (-3 dB/octave, 1/f power) noise, RMS ``amplitude / 2``-ish, peaks clipped."""
+    """White (flat) or pink (-3 dB/octave, 1/f power) Gaussian noise; RMS is ``amplitude / 2`` of full scale."""
     n = _count(seconds, sample_rate)
     rng = np.random.default_rng(seed)
     white = rng.standard_normal((n, channels))
