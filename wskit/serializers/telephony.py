@@ -14,6 +14,10 @@ is mixed to mono, resampled to 8 kHz and μ-law encoded; an interruption
 becomes ``clear``; a ``MessageFrame`` whose data is an event object is sent
 as is (``mark``, say). Resampling keeps its filter state per stream, so 20 ms
 frames join without clicks.
+
+One serializer serves one call: outgoing events carry the ``streamSid`` of
+the last ``start`` seen, so a server taking several calls at once through
+one transport would mislabel them.
 """
 
 from __future__ import annotations
