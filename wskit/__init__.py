@@ -19,7 +19,14 @@ from .frames import (
     TranscriptionFrame,
 )
 from .runtime import run_sync, spawn, stop_all, stop_all_async
-from .serializers import FrameSerializer, JsonSerializer, RawSerializer, SerializerError
+from .serializers import (
+    FrameSerializer,
+    JsonSerializer,
+    ProtobufFrameSerializer,
+    RawSerializer,
+    SerializerError,
+    TelephonySerializer,
+)
 from .transports import (
     CHAT_PAGE,
     ConnectError,
@@ -58,8 +65,10 @@ __all__ = [
     "InvalidMessage",
     "JsonSerializer",
     "MessageFrame",
+    "ProtobufFrameSerializer",
     "RawSerializer",
     "SerializerError",
+    "TelephonySerializer",
     "TextFrame",
     "TranscriptionFrame",
     "WebSocket",

@@ -31,6 +31,7 @@ __all__ = [
     "MessageFrame",
     "TextFrame",
     "TranscriptionFrame",
+    "frame_with_header",
 ]
 
 _ids = itertools.count(1)
@@ -202,3 +203,19 @@ class InterruptionFrame(Frame):
 
     def __str__(self) -> str:
         return "INTERRUPTION"
+
+
+def frame_with_header(frame: AudioFrame) -> AudioFrame:
+    """The same frame (same id, name, pts) whose ``audio`` is a whole WAV file.
+
+    Used on the way out when ``add_wav_header`` is on, so that any serializer
+    puts the header where the PCM would go. Such a frame is only for
+    serializing: it skips validation and its ``samples`` are not audio.
+    """
+    from .audio.wav import add_header
+
+    wrapped = object.__new__(type(frame))
+    for name in ("id", "name", "pts", "sample_rate", "num_channels"):
+        object.__setattr__(wrapped, name, getattr(frame, name))
+    object.__setattr__(wrapped, "audio", add_header(frame.audio, frame.sample_rate, frame.num_channels))
+    return wrapped

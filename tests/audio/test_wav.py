@@ -7,8 +7,8 @@ import wave
 
 import pytest
 
-from wskit.audio.wav import WavData, add_header, frame_with_header, is_wav, parse
-from wskit.frames import AudioFrame
+from wskit.audio.wav import WavData, add_header, is_wav, parse
+from wskit.frames import AudioFrame, frame_with_header
 
 PCM = b"\x01\x00\xff\xff"  # two mono samples: 1, -1
 

@@ -8,7 +8,7 @@ from wskit.serializers import JsonSerializer, RawSerializer, get_serializer, reg
 
 
 def test_builtin_names() -> None:
-    assert {"raw", "json"} <= set(serializer_names())
+    assert {"raw", "json", "protobuf", "telephony"} <= set(serializer_names())
     assert serializer_names() == sorted(serializer_names())
 
 

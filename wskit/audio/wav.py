@@ -1,22 +1,25 @@
-"""WAV (RIFF) headers around 16-bit PCM.
+"""WAV (RIFF) files and in-memory WAV bytes around 16-bit PCM.
 
 Pipecat's client puts a WAV header in front of every audio chunk it sends
 (``add_wav_header=True``) and its server never removes one; wskit removes it
 on receive (an :class:`~wskit.frames.AudioFrame` built from WAV bytes keeps
 only the PCM) and adds it on send when asked. The stdlib :mod:`wave` module
 does the parsing, so extra chunks (``LIST``, ``fact``) are handled.
+
+This module works on bytes and numpy arrays only; it knows nothing of frames.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import wave
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from ..frames import AudioFrame
+import numpy as np
+import numpy.typing as npt
 
-__all__ = ["WavData", "add_header", "frame_with_header", "is_wav", "parse"]
+__all__ = ["WavData", "add_header", "is_wav", "parse", "read", "write"]
 
 
 class WavData(NamedTuple):
@@ -57,20 +60,37 @@ def parse(data: bytes) -> WavData:
             pcm = w.readframes(nframes)
     except (wave.Error, EOFError) as exc:
         raise ValueError(f"invalid WAV data: {str(exc) or 'the header is truncated'}") from exc
+    if rate <= 0:
+        raise ValueError(f"invalid WAV data: sample rate {rate}")
     if len(pcm) != nframes * 2 * channels:
         raise ValueError(f"truncated WAV data: header announces {nframes} frames, {len(pcm) // (2 * channels)} present")
     return WavData(pcm, rate, channels)
 
 
-def frame_with_header(frame: AudioFrame) -> AudioFrame:
-    """The same frame (same id, name, pts) whose ``audio`` is a whole WAV file.
+def read(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray[Any, np.dtype[np.int16]], int]:
+    """A WAV file (path or bytes) as ``(samples, sample_rate)``; samples are int16 ``(frames, channels)``."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        with open(source, "rb") as f:
+            data = f.read()
+    pcm, rate, channels = parse(data)
+    return np.frombuffer(pcm, dtype="<i2").astype(np.int16).reshape(-1, channels), rate
 
-    Used on the way out when ``add_wav_header`` is on, so that any serializer
-    puts the header where the PCM would go. Such a frame is only for
-    serializing: it skips validation and its ``samples`` are not audio.
+
+def write(target: str | os.PathLike[str] | None, samples: npt.ArrayLike, sample_rate: int) -> bytes:
+    """Write int16 samples (1-D mono or ``(frames, channels)``) as WAV; returns the bytes.
+
+    With ``target=None`` nothing is written to disk (in-memory WAV bytes).
     """
-    wrapped = object.__new__(type(frame))
-    for name in ("id", "name", "pts", "sample_rate", "num_channels"):
-        object.__setattr__(wrapped, name, getattr(frame, name))
-    object.__setattr__(wrapped, "audio", add_header(frame.audio, frame.sample_rate, frame.num_channels))
-    return wrapped
+    array = np.asarray(samples)
+    if array.dtype != np.int16:
+        raise TypeError(f"samples must be int16, not {array.dtype}")
+    frames = array.reshape(-1, 1) if array.ndim == 1 else array
+    if frames.ndim != 2:
+        raise ValueError(f"samples must be 1-D or (frames, channels), not {array.ndim}-D")
+    data = add_header(frames.astype("<i2", copy=False).tobytes(), sample_rate, frames.shape[1])
+    if target is not None:
+        with open(target, "wb") as f:
+            f.write(data)
+    return data

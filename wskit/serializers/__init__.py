@@ -6,14 +6,18 @@ serializer; see :class:`FrameSerializer`.
 
 from .base import FrameSerializer, SerializerError
 from .json import JsonSerializer
+from .protobuf import ProtobufFrameSerializer
 from .raw import RawSerializer
 from .registry import get_serializer, serializer_names
+from .telephony import TelephonySerializer
 
 __all__ = [
     "FrameSerializer",
     "JsonSerializer",
+    "ProtobufFrameSerializer",
     "RawSerializer",
     "SerializerError",
+    "TelephonySerializer",
     "get_serializer",
     "serializer_names",
 ]

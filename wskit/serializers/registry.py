@@ -17,6 +17,8 @@ __all__ = ["SERIALIZERS", "get_serializer", "serializer_names"]
 SERIALIZERS: dict[str, str] = {
     "raw": "wskit.serializers.raw:RawSerializer",
     "json": "wskit.serializers.json:JsonSerializer",
+    "protobuf": "wskit.serializers.protobuf:ProtobufFrameSerializer",
+    "telephony": "wskit.serializers.telephony:TelephonySerializer",
 }
 
 

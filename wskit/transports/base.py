@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
-from ..frames import AudioFrame, Frame
+from ..frames import AudioFrame, Frame, frame_with_header
 from ..serializers.base import FrameSerializer, SerializerError, encode, setup
 from ..serializers.raw import RawSerializer
 from .connection import Connection, WebSocketDisconnect
@@ -250,8 +250,6 @@ class BaseTransport:
     async def encode(self, frame: Frame) -> str | bytes:
         """Serialize ``frame`` for the wire (adding a WAV header when asked)."""
         if self.params.add_wav_header and isinstance(frame, AudioFrame):
-            from ..audio.wav import frame_with_header
-
             frame = frame_with_header(frame)
         try:
             return await encode(self.serializer, frame)

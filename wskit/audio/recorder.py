@@ -1,0 +1,219 @@
+"""Collect incoming audio frames into one growing numpy buffer, with timing stats.
+
+At 50 frames/s for an hour a list of per-frame arrays would be 180,000 Python
+objects; the recorder instead copies each frame into a preallocated int16
+buffer that doubles when full (amortised O(1) per sample), and keeps arrival
+times in a float buffer grown the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import wav
+
+if TYPE_CHECKING:
+    from IPython.display import Audio
+
+__all__ = ["FormatChange", "Recorder", "RecorderStats"]
+
+Int16Array = np.ndarray[Any, np.dtype[np.int16]]
+
+
+class _Growable:
+    """An array that grows along axis 0 by doubling its capacity."""
+
+    def __init__(self, dtype: Any, width: int | None = None, capacity: int = 4096) -> None:
+        shape = (capacity,) if width is None else (capacity, width)
+        self._data = np.empty(shape, dtype=dtype)
+        self.size = 0
+
+    def append(self, values: np.ndarray[Any, Any]) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            capacity = max(end, 2 * len(self._data))
+            grown = np.empty((capacity, *self._data.shape[1:]), dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : end] = values
+        self.size = end
+
+    def view(self) -> np.ndarray[Any, Any]:
+        return self._data[: self.size]
+
+
+@dataclass(frozen=True, slots=True)
+class FormatChange:
+    """The audio format changed mid-stream at frame ``frame`` (a new segment started)."""
+
+    frame: int
+    time: float
+    old: tuple[int, int]  # (sample_rate, num_channels)
+    new: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStats:
+    """What a :class:`Recorder` has seen.
+
+    Attributes:
+        frames: audio frames received (all segments).
+        seconds: audio received, in seconds (all segments).
+        arrival_jitter_p50_ms, arrival_jitter_p99_ms: how far each
+            arrival interval was from the previous frame's duration (median, p99).
+        gaps: arrival pauses longer than two frame durations.
+        longest_gap_ms: the longest arrival interval.
+        format_changes: sample-rate or channel changes; each starts a new segment.
+    """
+
+    frames: int
+    seconds: float
+    arrival_jitter_p50_ms: float
+    arrival_jitter_p99_ms: float
+    gaps: int
+    longest_gap_ms: float
+    format_changes: tuple[FormatChange, ...] = field(default=())
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.frames} frames, {self.seconds:.2f} s, arrival jitter p50 {self.arrival_jitter_p50_ms:.2f} ms "
+            f"p99 {self.arrival_jitter_p99_ms:.2f} ms, {self.gaps} gaps"
+        )
+        if self.format_changes:
+            text += f", {len(self.format_changes)} format change(s)"
+        return text
+
+
+class Recorder:
+    """Records the audio frames a transport or connection receives.
+
+    ``rec.attach(conn)`` records one connection, ``rec.attach(client)`` what
+    a client receives, ``rec.attach(server)`` what every client sends, in
+    arrival order in one buffer (meant for one client at a time: attach to
+    each ``Connection`` to keep several clients apart). Frames in a
+    different sample rate or channel count than the current segment start a
+    new segment (listed in ``stats.format_changes``): formats are never mixed
+    in one buffer. :meth:`to_numpy` returns the current segment.
+    """
+
+    def __init__(self) -> None:
+        self._unsubscribe: Any = None
+        self._connection: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._segments: list[tuple[int, int, _Growable]] = []
+        self._arrivals = _Growable(np.float64)
+        self._durations = _Growable(np.float64)
+        self._changes: list[FormatChange] = []
+        self._frames = 0
+
+    # -- attaching --------------------------------------------------------------
+
+    def attach(self, target: Any) -> Recorder:
+        """Start recording incoming audio of a transport or a :class:`~wskit.Connection`."""
+        self.detach()
+        owner = getattr(target, "_owner", None)  # a Connection: listen on its transport, keep its messages
+        transport = owner if owner is not None else target
+        self._connection = target if owner is not None else None
+        events = getattr(transport, "events", None)
+        if events is None:
+            raise TypeError(f"cannot record from {type(target).__name__}: expected a transport or a Connection")
+        self._unsubscribe = events.subscribe(self._on_event)
+        return self
+
+    def detach(self) -> None:
+        """Stop recording; what was recorded stays."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    @property
+    def attached(self) -> bool:
+        return self._unsubscribe is not None
+
+    def _on_event(self, event: Any) -> None:
+        if event.kind != "message" or event.direction != "in" or event.frame is None:
+            return
+        if self._connection is not None and event.connection is not self._connection:
+            return
+        frame = event.frame
+        if not hasattr(frame, "sample_rate") or not hasattr(frame, "audio"):
+            return
+        self.add(frame.audio, frame.sample_rate, frame.num_channels, event.time)
+
+    def add(self, pcm: bytes, sample_rate: int, num_channels: int, arrival: float) -> None:
+        """Append one chunk of int16 PCM that arrived at ``arrival`` (monotonic seconds)."""
+        samples = np.frombuffer(pcm, dtype="<i2").reshape(-1, num_channels)
+        fmt = (sample_rate, num_channels)
+        if not self._segments or self._segments[-1][:2] != fmt:
+            if self._segments:
+                self._changes.append(FormatChange(self._frames, arrival, self._segments[-1][:2], fmt))
+            self._segments.append((sample_rate, num_channels, _Growable(np.int16, num_channels)))
+        self._segments[-1][2].append(samples)
+        self._arrivals.append(np.array([arrival]))
+        self._durations.append(np.array([len(samples) / sample_rate]))
+        self._frames += 1
+
+    # -- results ----------------------------------------------------------------
+
+    @property
+    def sample_rate(self) -> int | None:
+        """Sample rate of the current segment (None before the first frame)."""
+        return self._segments[-1][0] if self._segments else None
+
+    @property
+    def num_channels(self) -> int | None:
+        return self._segments[-1][1] if self._segments else None
+
+    def to_numpy(self) -> Int16Array:
+        """The current segment as int16 ``(frames, channels)`` (a copy)."""
+        if not self._segments:
+            return np.zeros((0, 1), dtype=np.int16)
+        return self._segments[-1][2].view().copy()
+
+    def segments(self) -> list[tuple[int, int, Int16Array]]:
+        """Every segment as ``(sample_rate, num_channels, samples)``."""
+        return [(rate, ch, buf.view().copy()) for rate, ch, buf in self._segments]
+
+    def save_wav(self, path: str | os.PathLike[str]) -> None:
+        """Write the current segment as a 16-bit WAV file."""
+        if self.sample_rate is None:
+            raise ValueError("nothing recorded yet")
+        wav.write(path, self.to_numpy(), self.sample_rate)
+
+    def play(self) -> Audio:
+        """An ``IPython.display.Audio`` player for the current segment (IPython imported only here)."""
+        from IPython.display import Audio
+
+        if self.sample_rate is None:
+            raise ValueError("nothing recorded yet")
+        data = wav.write(None, self.to_numpy(), self.sample_rate)
+        return Audio(data=data)  # type: ignore[no-untyped-call]
+
+    def clear(self) -> None:
+        """Forget everything recorded (stays attached)."""
+        self._reset()
+
+    @property
+    def stats(self) -> RecorderStats:
+        arrivals, durations = self._arrivals.view(), self._durations.view()
+        seconds = float(durations.sum())
+        if len(arrivals) >= 2:
+            intervals = np.diff(arrivals)
+            expected = durations[:-1]
+            jitter = np.abs(intervals - expected) * 1000
+            p50, p99 = (float(v) for v in np.percentile(jitter, [50, 99]))
+            gaps = int(np.count_nonzero(intervals > 2 * expected))
+            longest = float(intervals.max()) * 1000
+        else:
+            p50 = p99 = longest = 0.0
+            gaps = 0
+        return RecorderStats(self._frames, seconds, p50, p99, gaps, longest, tuple(self._changes))
+
+    def __repr__(self) -> str:
+        return f"<Recorder {'attached' if self.attached else 'detached'}: {self.stats}>"
