@@ -117,7 +117,7 @@ class Recorder:
     def attach(self, target: Any) -> Recorder:
         """Start recording incoming audio of a transport or a :class:`~wskit.Connection`."""
         self.detach()
-        owner = getattr(target, "_owner", None)  # a Connection: listen on its transport, keep its messages
+        owner = getattr(target, "transport", None)  # a Connection: listen on its transport, keep its messages
         transport = owner if owner is not None else target
         self._connection = target if owner is not None else None
         events = getattr(transport, "events", None)
