@@ -59,6 +59,27 @@ def test_notebook_runs(path: Path) -> None:
     assert not errors
 
 
+@pytest.mark.pipecat
+def test_pipecat_notebook_live_part() -> None:
+    """Notebook 7 found .venv-pipecat and really talked to its Pipecat bot (not the skipped path)."""
+    from tests.test_pipecat import pipecat_python
+
+    pipecat_python()  # skips without the venv (fails under CI instead)
+    path = ROOT / "notebooks" / "07_pipecat.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    lines = "\n".join(_text(cell) for cell in notebook.cells).splitlines()
+    assert any(line.startswith("Pipecat found: ") for line in lines)
+    assert "sent 0a 0f 1a 0d 68 65 6c 6c 6f 20 70 69 70 65 63 61 74 | same bytes as above: True" in lines
+    assert "bot replied: {'you said': 'hello pipecat', 'upper': 'HELLO PIPECAT'}" in lines
+    assert "bot replied: {'echo': {'type': 'greeting', 'n': [1, 2, 3]}}" in lines
+    assert "echo identical to the chirp: True" in lines
+    assert "bot exited with code 0" in lines
+    assert not any("skipped" in line for line in lines)
+
+
 def test_notebooks_exist() -> None:
     assert NOTEBOOKS, "notebooks/ has no notebook"
 
