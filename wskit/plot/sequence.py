@@ -403,9 +403,9 @@ def timeline(
             ax.text(
                 0.5, (y0 + y1) / 2, item.label, ha="center", va="bottom" if above else "top", fontsize=7, color=colour
             )
-    if messages > max_labels:
-        ax.text(0.5, 1.02, f"{messages} messages (first and last labelled)", transform=ax.transAxes, ha="center")
     others = len(arrows) - messages
     default = f"{messages} message{'s' * (messages != 1)}, {others} other arrow{'s' * (others != 1)}"
+    if messages > max_labels:  # one title, two lines: a separate caption would sit on top of it
+        default += " (first and last messages labelled)"
     ax.set_title(title or default, fontsize=10, pad=18)
     return Timeline(displayable(figure), arrows, notes)
