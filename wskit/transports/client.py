@@ -160,7 +160,12 @@ class WebsocketClientTransport(BaseTransport):
             self.connection = None
             conn.client_state = WebSocketState.DISCONNECTED
             await self._notify(
-                EventKind.DISCONNECTED, "on_disconnected", conn, code=conn.close_code, reason=conn.close_reason
+                EventKind.DISCONNECTED,
+                "on_disconnected",
+                conn,
+                code=conn.close_code,
+                reason=conn.close_reason,
+                info={"initiator": conn.close_initiator},
             )
 
     async def _run_once(self, conn: Connection) -> None:

@@ -24,7 +24,10 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.frames import Close
+from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
 from ..serializers.base import FrameSerializer, SerializerError, decode
@@ -153,7 +156,9 @@ class Connection:
         self.state = SimpleNamespace()
         self.auth: Any = None
         self.connected_at = time.monotonic()
-        self.client_state = WebSocketState.CONNECTED
+        self._client_state = WebSocketState.CONNECTED
+        self._closed_here = False
+        self._gone_notified = False  # DISCONNECTED was emitted  # close() started the closing handshake from this side
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
         self.messages_in = self.messages_out = 0
         self.bytes_in = self.bytes_out = 0
@@ -180,19 +185,62 @@ class Connection:
         """The subprotocol negotiated at the upgrade (RFC 6455 §1.9)."""
         return self.websocket.subprotocol
 
+    def _closing(self) -> tuple[Close | None, bool]:
+        """The close frame that ended the connection, and whether this side sent it first.
+
+        RFC 6455 §7.1.5: "the WebSocket Connection Close Code" is the one the
+        closing handshake carried. websockets' own ``close_code`` only looks at
+        the frame received, so a connection this side failed with 1002, 1007
+        or 1009 (the peer never answering) would read 1006. Here the code of
+        whichever side started the closing handshake wins.
+        """
+        protocol = self.websocket.protocol
+        received, sent = protocol.close_rcvd, protocol.close_sent
+        if received is not None and (sent is None or protocol.close_rcvd_then_sent):
+            return received, False
+        if sent is not None:
+            return sent, True
+        return None, False
+
     @property
     def close_code(self) -> int | None:
-        """The close code received, 1006 if the connection dropped, ``None`` while open."""
-        return self.websocket.close_code
+        """The close code exchanged (sent or received), 1006 if none was, ``None`` while open."""
+        frame, _ = self._closing()
+        if frame is not None:
+            return frame.code
+        return 1006 if self.websocket.protocol.state is State.CLOSED else None
 
     @property
     def close_reason(self) -> str:
-        return self.websocket.close_reason or ""
+        """The reason that came with :attr:`close_code`."""
+        frame, _ = self._closing()
+        return "" if frame is None else frame.reason
+
+    @property
+    def close_initiator(self) -> Literal["server", "client"] | None:
+        """Which side started the closing handshake; ``None`` while open or when TCP just dropped."""
+        frame, local = self._closing()
+        if frame is None:
+            return None
+        server_side = isinstance(self.websocket, ServerConnection)
+        return "server" if server_side == local else "client"
 
     @property
     def latency(self) -> float:
         """The last ping round trip in seconds (keepalive or :meth:`ping`); 0 before the first."""
         return self.websocket.latency
+
+    @property
+    def client_state(self) -> WebSocketState:
+        """The peer's side: ``DISCONNECTED`` as soon as the connection is closed,
+        even if no one has read since (a handler that only pushes)."""
+        if self._client_state is WebSocketState.CONNECTED and self.websocket.protocol.state is State.CLOSED:
+            return WebSocketState.DISCONNECTED
+        return self._client_state
+
+    @client_state.setter
+    def client_state(self, value: WebSocketState) -> None:
+        self._client_state = value
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -222,6 +270,7 @@ class Connection:
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
+        self._closed_here = self.websocket.protocol.state is State.OPEN
         await self.websocket.close(code, _fit_reason(reason or ""))
         self.client_state = WebSocketState.DISCONNECTED
 
@@ -378,6 +427,8 @@ class Connection:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
         if self.application_state is WebSocketState.DISCONNECTED:
+            if not self._closed_here:  # the peer went away (cleanup closed our side after it)
+                raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
         try:
             await self.websocket.send(data)
