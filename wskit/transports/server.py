@@ -431,14 +431,28 @@ class WebsocketServerTransport(BaseTransport):
     # -- sending to everyone ----------------------------------------------------
 
     async def broadcast(self, message: Frame | str | bytes) -> int:
-        """Send to every connected client at once; returns how many.
+        """Send to every connected client at once; returns how many it was written to.
 
-        A frame is serialized once. Built on websockets' ``broadcast``: no
-        backpressure, and clients that are closing are skipped.
+        A frame is serialized once. Built on websockets' ``broadcast``, which
+        never waits for a peer: so before writing, each client's write buffer
+        is checked against ``params.max_send_buffer`` and a client past it gets
+        the slow-consumer policy (closed with 1008, or the message dropped and
+        counted) instead of more memory. Clients already closing are skipped
+        and not counted.
         """
         data = message if isinstance(message, (str, bytes)) else await self.encode(message)
         frame = None if isinstance(message, (str, bytes)) else message
-        targets = [c for c in self._clients.values() if c.application_state is WebSocketState.CONNECTED]
+        targets = []
+        for conn in self._clients.values():
+            ws = conn.websocket
+            if conn.application_state is not WebSocketState.CONNECTED or ws.protocol.state is not State.OPEN:
+                continue
+            try:
+                if conn._over_send_buffer(ws.transport.get_write_buffer_size()):
+                    continue  # dropped for this client
+            except WebSocketDisconnect:
+                continue  # closed as a slow consumer
+            targets.append(conn)
         ws_broadcast([c.websocket for c in targets], data)
         for conn in targets:
             conn._emit(Direction.OUT, data, frame)
