@@ -40,13 +40,15 @@ from .datastructures import WebSocketState
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
 
-__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "WebsocketServerTransport"]
+__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "WebsocketServerTransport"]
 
 logger = logging.getLogger("wskit")
 F = TypeVar("F", bound=Handler)
 
 #: At most this many failed opening handshakes per second become events and log lines.
 HANDSHAKE_REPORTS_PER_SECOND = 10
+#: Seconds ``stop(timeout)`` may take beyond ``timeout`` to tear down what it cancelled.
+STOP_GRACE = 0.5
 
 
 class _ServerConnection(ServerConnection):
@@ -123,6 +125,7 @@ class WebsocketServerTransport(BaseTransport):
         self._handshake_window = 0.0
         self._handshake_reports = self._handshake_suppressed = 0
         self._handlers_running: dict[int, asyncio.Task[Any]] = {}
+        self._live: set[ServerConnection] = set()  # upgraded connections whose handler has not returned
 
     def __repr__(self) -> str:
         where = self.url if self._server else f"{self.host}:{self.port} (stopped)"
@@ -228,8 +231,11 @@ class WebsocketServerTransport(BaseTransport):
     async def stop(self, code: int = 1001, reason: str = "server stopping", timeout: float = 5.0) -> None:
         """Close every client (1001 going away by default), stop listening, fire ``STOPPED``.
 
-        Handlers still running ``timeout`` seconds after their connection
-        closed (one that never reads, say) are cancelled, so stopping never hangs.
+        ``timeout`` bounds the whole stop: what is still running then —
+        handlers that hang, closing handshakes with peers that do not answer
+        (websockets would wait ``close_timeout`` for each) — is cancelled and
+        its TCP connection aborted, and ``stop`` returns within about
+        :data:`STOP_GRACE` seconds more.
         """
         server, self._server = self._server, None
         if server is None:
@@ -241,7 +247,12 @@ class WebsocketServerTransport(BaseTransport):
             except TimeoutError:
                 for task in self._handlers_running.values():
                     task.cancel()
-                await server.wait_closed()
+                for ws in list(self._live):
+                    ws.transport.abort()
+                try:
+                    await asyncio.wait_for(asyncio.shield(server.wait_closed()), STOP_GRACE)
+                except TimeoutError:
+                    logger.warning("%r: handlers still running after stop(timeout=%s); left behind", self, timeout)
         finally:
             for timer in self._timers.values():
                 timer.cancel()
@@ -379,6 +390,15 @@ class WebsocketServerTransport(BaseTransport):
     async def _handle(self, ws: ServerConnection) -> None:
         """After the upgrade: admit, notify, run the handler, clean up."""
         conn, route, close_now = self._pending.pop(ws)
+        self._live.add(ws)
+        try:
+            await self._serve(ws, conn, route, close_now)
+        finally:
+            self._live.discard(ws)
+
+    async def _serve(
+        self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
+    ) -> None:
         if isinstance(ws, _ServerConnection):
             ws.wskit_conn = conn
         if close_now is not None:
