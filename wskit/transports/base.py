@@ -29,10 +29,10 @@ from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
 from ..serializers.base import FrameSerializer, SerializerError, encode, setup
 from ..serializers.raw import RawSerializer
-from .connection import Connection, WebSocketDisconnect, WebSocketException
+from .connection import Connection, WebSocketDisconnect, WebSocketException, as_frame
 from .params import TransportParams
 
-__all__ = ["BaseTransport", "FrameStream"]
+__all__ = ["BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -250,8 +250,15 @@ class BaseTransport:
 
     # -- frames -----------------------------------------------------------------
 
-    async def encode(self, frame: Frame) -> str | bytes:
-        """Serialize ``frame`` for the wire (adding a WAV header when asked)."""
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes:
+        """Serialize ``frame`` for the wire (adding a WAV header when asked).
+
+        A plain value is wrapped first (see :func:`as_frame`). A failure is
+        reported once, with ``connection`` (the one being sent to, if any),
+        then raised.
+        """
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
         if self.params.add_wav_header and isinstance(frame, AudioFrame):
             from ..audio.wav import frame_with_header
 
@@ -259,7 +266,7 @@ class BaseTransport:
         try:
             return await encode(self.serializer, frame)
         except SerializerError as exc:
-            self.report_error(exc)
+            self.report_error(exc, connection)
             raise
 
     async def _read_frames(self, conn: Connection) -> None:

@@ -272,8 +272,9 @@ class WebsocketClientTransport(BaseTransport):
             raise NotConnectedError(f"not connected to {mask_url(self.uri)}: await client.start() first")
         return self.connection
 
-    async def send(self, frame: Frame) -> None:
-        """Send a frame through the serializer."""
+    async def send(self, frame: Frame | Any) -> None:
+        """Send a frame through the serializer (a plain ``str``, ``bytes`` or
+        JSON-able value stands for a frame, see :func:`~wskit.transports.base.as_frame`)."""
         await self._connected().send(frame)
 
     async def send_text(self, data: str) -> None:

@@ -30,6 +30,7 @@ from websockets.frames import Close
 from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
+from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
 from ..serializers.base import FrameSerializer, SerializerError, decode
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
     from websockets.datastructures import Headers
 
-    from ..frames import Frame
     from .params import TransportParams
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "InvalidMessage",
     "WebSocketDisconnect",
     "WebSocketException",
+    "as_frame",
 ]
 
 logger = logging.getLogger("wskit")
@@ -107,7 +108,7 @@ class Owner(Protocol):
     @property
     def params(self) -> TransportParams: ...
 
-    async def encode(self, frame: Frame) -> str | bytes: ...
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes: ...
 
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
 
@@ -122,6 +123,34 @@ def _fit_reason(reason: str, limit: int = 123) -> str:
 
 def _size(raw: str | bytes) -> int:
     return len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
+
+
+def as_frame(value: Frame | Any) -> Frame:
+    """The frame a value sent where a frame is expected stands for.
+
+    ``str`` -> :class:`~wskit.TextFrame`, ``bytes`` -> :class:`~wskit.BinaryFrame`,
+    anything JSON-able (dict, list, number, bool, ``None``) ->
+    :class:`~wskit.MessageFrame`; a frame is returned as it is. So
+    ``await client.send({"op": "add"})`` works with any serializer that
+    encodes message frames.
+
+    Raises:
+        TypeError: the value is none of these.
+    """
+    if isinstance(value, Frame):
+        return value
+    if isinstance(value, str):
+        return TextFrame(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BinaryFrame(bytes(value))
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot send a {type(value).__name__}: pass a frame (TextFrame, BinaryFrame, MessageFrame, "
+            f"AudioFrame ...), str, bytes, or a JSON-able value ({exc})"
+        ) from None
+    return MessageFrame(value)
 
 
 class Connection:
@@ -530,12 +559,17 @@ class Connection:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         await self._send_raw(text if mode == "text" else text.encode(), None)
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: Frame | Any) -> None:
         """Send a frame through the transport's serializer.
 
+        A plain value stands for a frame: ``str`` a ``TextFrame``, ``bytes`` a
+        ``BinaryFrame``, a JSON-able value a ``MessageFrame``.
+
         Raises:
-            SerializerError: the serializer cannot encode it (an error event is
-                emitted too); nothing was sent.
+            SerializerError: the serializer cannot encode it (an error event
+                naming this connection is emitted too); nothing was sent.
         """
-        data = await self._owner.encode(frame)
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
+        data = await self._owner.encode(frame, self)
         await self._send_raw(data, frame)

@@ -35,7 +35,7 @@ from ..events import Direction, EventKind
 from ..frames import Frame
 from ..redact import mask_text
 from .base import BaseTransport, FrameStream
-from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
+from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
@@ -450,18 +450,23 @@ class WebsocketServerTransport(BaseTransport):
 
     # -- sending to everyone ----------------------------------------------------
 
-    async def broadcast(self, message: Frame | str | bytes) -> int:
+    async def broadcast(self, message: Frame | str | bytes | Any) -> int:
         """Send to every connected client at once; returns how many it was written to.
 
-        A frame is serialized once. Built on websockets' ``broadcast``, which
+        A frame is serialized once; ``str`` and ``bytes`` are sent as they are
+        (no serializer), any other JSON-able value as a ``MessageFrame``. Built on websockets' ``broadcast``, which
         never waits for a peer: so before writing, each client's write buffer
         is checked against ``params.max_send_buffer`` and a client past it gets
         the slow-consumer policy (closed with 1008, or the message dropped and
         counted) instead of more memory. Clients already closing are skipped
         and not counted.
         """
-        data = message if isinstance(message, (str, bytes)) else await self.encode(message)
-        frame = None if isinstance(message, (str, bytes)) else message
+        if isinstance(message, (str, bytes)):
+            data: str | bytes = message
+            frame = None
+        else:
+            frame = as_frame(message)
+            data = await self.encode(frame)
         targets = []
         for conn in self._clients.values():
             ws = conn.websocket
