@@ -27,12 +27,14 @@ from websockets.exceptions import ConnectionClosed
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, encode, setup
 from ..serializers.raw import RawSerializer
-from .connection import Connection, WebSocketDisconnect, WebSocketException, as_frame
+from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
 from .params import TransportParams
+from .routing import ParameterError
 
-__all__ = ["BaseTransport", "FrameStream", "as_frame"]
+__all__ = ["PEER_FAULTS", "BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -125,6 +127,17 @@ class FrameStream(Generic[T]):
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Errors the peer (or the network) caused rather than our code: logged without a traceback.
+PEER_FAULTS: tuple[type[BaseException], ...] = (
+    SerializerError,
+    InvalidMessage,
+    ParameterError,
+    ConnectionClosed,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class BaseTransport:
@@ -225,16 +238,22 @@ class BaseTransport:
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None:
         """Log ``error``, emit an ``ERROR`` event and call ``on_error`` handlers.
 
-        Each exception is reported once, however many layers see it.
+        Each exception is reported once, however many layers see it. Faults
+        of the peer (bad input, a bad query parameter, a dropped connection)
+        are logged at WARNING without a traceback; failures of wskit's or the
+        user's own code at ERROR with one. Secrets in the message are masked.
         """
         if getattr(error, "_wskit_reported", False):
             return
         with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
             error._wskit_reported = True  # type: ignore[attr-defined]
         where = f" on connection #{connection.id}" if connection is not None else ""
-        level = logging.WARNING if isinstance(error, SerializerError) else logging.ERROR
-        logger.log(level, "%s%s: %s", type(self).__name__, where, error, exc_info=level == logging.ERROR)
+        level = logging.WARNING if isinstance(error, PEER_FAULTS) else logging.ERROR
+        logger.log(
+            level, "%s%s: %s", type(self).__name__, where, mask_text(str(error)), exc_info=level == logging.ERROR
+        )
         code, reason = _close_of(error)
+        reason = mask_text(reason)
         self._emit(EventKind.ERROR, connection, error=error, code=code, reason=reason, info=info or None)
         for handler in self._handlers.get("on_error", ()):
             try:

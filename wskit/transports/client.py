@@ -23,7 +23,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from .. import runtime
 from ..events import EventKind
 from ..frames import Frame
-from ..redact import mask_url
+from ..redact import mask_text, mask_url
 from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
@@ -53,7 +53,7 @@ class ConnectError(ConnectionError):
             why = f"the server refused the upgrade with HTTP {self.status_code}"
         else:
             why = f"{type(cause).__name__}: {cause}"
-        super().__init__(f"could not connect to {uri}{tries}: {why}")
+        super().__init__(mask_text(f"could not connect to {mask_url(uri)}{tries}: {why}"))
 
 
 class NotConnectedError(RuntimeError):
@@ -87,7 +87,7 @@ class WebsocketClientTransport(BaseTransport):
 
     def __repr__(self) -> str:
         state = "connected" if self.connection else "running" if self.running else "stopped"
-        return f"<WebsocketClientTransport {self.uri} {state}>"
+        return f"<WebsocketClientTransport {mask_url(self.uri)} {state}>"
 
     @property
     def running(self) -> bool:
@@ -120,7 +120,7 @@ class WebsocketClientTransport(BaseTransport):
         self._stopping = False
         if self.params.reconnect:
             ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._task = self._spawn(self._run_reconnecting(ready), f"wskit.client {self.uri}")
+            self._task = self._spawn(self._run_reconnecting(ready), f"wskit.client {mask_url(self.uri)}")
             try:
                 await ready
             except BaseException:
@@ -132,7 +132,7 @@ class WebsocketClientTransport(BaseTransport):
             except (OSError, TimeoutError, WebSocketException) as exc:
                 raise ConnectError(self.uri, exc) from exc
             conn = await self._open(ws)
-            self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
+            self._task = self._spawn(self._run_once(conn), f"wskit.client {mask_url(self.uri)}")
         runtime.register(self)
 
     async def stop(self, timeout: float | None = None) -> None:

@@ -31,6 +31,7 @@ from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, decode
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 
@@ -202,7 +203,7 @@ class Connection:
         self.bytes_in = self.bytes_out = 0
         self._owner = owner
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # the path only: the query may hold a token
         return f"<Connection #{self.id} {self.url.path} {self.application_state.name}>"
 
     # -- request facts ------------------------------------------------------
@@ -305,13 +306,14 @@ class Connection:
         """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent.
 
         A reason longer than a close frame allows (123 UTF-8 bytes, §5.5) is
-        shortened rather than turning the close into a protocol error.
+        shortened rather than turning the close into a protocol error, and
+        secrets in it (``token=...``) are masked: the peer and logs see it.
         """
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
         self._closed_here = self.websocket.protocol.state is State.OPEN
-        await self.websocket.close(code, _fit_reason(reason or ""))
+        await self.websocket.close(code, _fit_reason(mask_text(reason or "")))
         self.client_state = WebSocketState.DISCONNECTED
 
     def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:
