@@ -10,6 +10,7 @@ from websockets.asyncio.client import connect
 
 import wskit
 from tests.conftest import eventually
+from tests.transports.rawpeer import raw_request
 from tests.transports.test_server import echo_server, kinds, recorder
 from wskit import EventKind
 
@@ -72,3 +73,20 @@ class TestPlainValues:
             await eventually(lambda: len(server.clients) == 1)
             with pytest.raises(TypeError, match="MessageFrame"):
                 await server.clients[0].send(object())
+
+
+class TestConnectionIds:
+    async def test_ids_are_numbered_per_transport_from_1(self) -> None:
+        first = await echo_server()
+        async with connect(first.url), connect(first.url):
+            await eventually(lambda: len(first.clients) == 2)
+            assert [c.id for c in first.clients] == [1, 2]
+        await first.stop()
+        fresh = await echo_server()
+        for _ in range(3):  # failed upgrades take no number
+            await raw_request(fresh.url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client = wskit.WebsocketClientTransport(fresh.url)
+        await client.start()
+        await eventually(lambda: len(fresh.clients) == 1)
+        assert fresh.clients[0].id == 1 and client.connection is not None and client.connection.id == 1
+        await client.stop()

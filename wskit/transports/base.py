@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -151,6 +152,7 @@ class BaseTransport:
         self.serializer: FrameSerializer = params.serializer or RawSerializer()
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection_ids = itertools.count(1)  # per transport, so a fresh server's first client is #1
 
     # -- lifetime (runtime.ManagedTransport) ----------------------------------
 

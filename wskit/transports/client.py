@@ -166,7 +166,9 @@ class WebsocketClientTransport(BaseTransport):
 
     async def _open(self, ws: ClientConnection) -> Connection:
         assert ws.response is not None
-        conn = Connection(ws, self, url=self.uri, headers=ws.response.headers, accepted=True)
+        conn = Connection(
+            ws, self, url=self.uri, headers=ws.response.headers, accepted=True, id=next(self._connection_ids)
+        )
         self.connection = conn
         await self._notify(EventKind.CONNECTED, "on_connected", conn)
         return conn

@@ -16,7 +16,6 @@ runs before the upgrade.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
@@ -51,7 +50,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("wskit")
-_ids = itertools.count(1)
 # Close codes websockets sends when the peer broke the rules (RFC 6455 §7.4.1):
 # protocol error, invalid payload data (e.g. bad UTF-8), message too big.
 _PEER_FAULTS = frozenset({1002, 1007, 1009})
@@ -161,7 +159,9 @@ class Connection:
     the server's response headers.
 
     Attributes:
-        id: small integer, unique in the process (``#3`` in logs).
+        id: small integer numbering the connections of one transport from 1
+            (``#3`` in logs); a server assigns it when the client is admitted
+            (it is 0 while an auth hook runs).
         websocket: the underlying ``websockets`` connection, for what wskit does not wrap.
         path_params: values taken from the route template (``{item_id}``).
         state: free-form per-connection storage (``websocket.state.user = ...``).
@@ -182,8 +182,9 @@ class Connection:
         headers: Headers,
         path_params: dict[str, str] | None = None,
         accepted: bool = False,
+        id: int = 0,
     ) -> None:
-        self.id = next(_ids)
+        self.id = id
         self.websocket = websocket
         self.url = URL(url)
         self.headers = headers

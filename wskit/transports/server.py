@@ -399,6 +399,7 @@ class WebsocketServerTransport(BaseTransport):
     async def _serve(
         self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
     ) -> None:
+        conn.id = next(self._connection_ids)
         if isinstance(ws, _ServerConnection):
             ws.wskit_conn = conn
         if close_now is not None:
