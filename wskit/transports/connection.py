@@ -349,7 +349,7 @@ class Connection:
     async def _receive_raw(self) -> str | bytes:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        if self.client_state is WebSocketState.DISCONNECTED:
+        if self._client_state is WebSocketState.DISCONNECTED:  # (recv below raises if websockets closed it)
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
         try:
             return await self.websocket.recv()

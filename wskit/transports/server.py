@@ -21,6 +21,7 @@ import errno
 import inspect
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -40,7 +41,7 @@ from .datastructures import WebSocketState
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
 
-__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "WebsocketServerTransport"]
+__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "InsecureServerWarning", "WebsocketServerTransport"]
 
 logger = logging.getLogger("wskit")
 F = TypeVar("F", bound=Handler)
@@ -49,6 +50,10 @@ F = TypeVar("F", bound=Handler)
 HANDSHAKE_REPORTS_PER_SECOND = 10
 #: Seconds ``stop(timeout)`` may take beyond ``timeout`` to tear down what it cancelled.
 STOP_GRACE = 0.5
+
+
+class InsecureServerWarning(UserWarning):
+    """A server is reachable from the network and checks no credentials."""
 
 
 class _ServerConnection(ServerConnection):
@@ -202,6 +207,7 @@ class WebsocketServerTransport(BaseTransport):
         """
         if self._server is not None:
             return
+        self._warn_if_exposed()
         await self._begin()
         await runtime.release_address(self.host, self.port, self)
         try:
@@ -227,6 +233,20 @@ class WebsocketServerTransport(BaseTransport):
         self._address = (sockname[0], sockname[1])
         runtime.register(self)
         await self._notify(EventKind.READY, "on_websocket_ready", info={"url": self.url})
+
+    def _warn_if_exposed(self) -> None:
+        """Warn when every interface is bound and nothing checks who connects."""
+        if self.host not in ("", "0.0.0.0", "::"):
+            return
+        if self.params.auth is not None or (self.routes and all(r.auth is not None for r in self.routes)):
+            return
+        warnings.warn(
+            f"wskit server binds every interface ({self.host or '*'}:{self.port}) without auth: anyone on the "
+            "network can connect. Bind 127.0.0.1, or set WebsocketServerParams(auth=wskit.auth.token_auth(...)) "
+            "(and origins=[...] when browsers connect).",
+            InsecureServerWarning,
+            stacklevel=3,
+        )
 
     async def stop(self, code: int = 1001, reason: str = "server stopping", timeout: float = 5.0) -> None:
         """Close every client (1001 going away by default), stop listening, fire ``STOPPED``.
