@@ -118,7 +118,10 @@ class JsonSerializer:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def deserialize(self, data: str | bytes) -> Frame:
-        obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)
+        try:
+            obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)
+        except RecursionError:  # "[[[[...": json raises this, not ValueError, past ~1000 levels
+            raise ValueError("JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
         if "type" not in obj:
