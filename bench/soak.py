@@ -92,12 +92,23 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
         async with serve(echo, HOST, 0, compression=None, max_size=2**20) as server:
             pipe.send(server.sockets[0].getsockname()[1])
             await done.wait()
+        pipe.send((0, {}))
         return
 
     import wskit
 
+    closes: dict[str, int] = {}  # what ended each connection, seen by the server
+
+    def count(event: wskit.Event) -> None:
+        if event.kind is wskit.EventKind.DISCONNECTED:
+            key = f"{event.code} by {(event.info or {}).get('initiator')}"
+            closes[key] = closes.get(key, 0) + 1
+        elif event.kind is wskit.EventKind.SLOW_CONSUMER:
+            closes["slow consumer"] = closes.get("slow consumer", 0) + 1
+
     def make(port: int) -> wskit.WebsocketServerTransport:
         server = wskit.WebsocketServerTransport(port=port)
+        server.events.subscribe(count)
 
         @server.event_handler("on_frame")
         async def echo(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
@@ -120,7 +131,7 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
             await server.start()
             restarts += 1
     await server.stop(timeout=2)
-    pipe.send(restarts)
+    pipe.send((restarts, closes))
 
 
 def rss_kib(pid: int) -> int:
@@ -307,6 +318,7 @@ class Result:
     rss_peak: int
     rss_end: int
     restarts: int = 0
+    closes: dict[str, int] = field(default_factory=dict)
 
     @property
     def jitter_p99_ms(self) -> float:
@@ -370,13 +382,13 @@ def run_phase(
     time.sleep(0.5)  # let the server release the connections
     rss_end = rss_kib(server.pid)  # type: ignore[arg-type]
     parent.send("stop")
-    restarts = parent.recv() if restart_every is not None and parent.poll(10) else 0
+    restarts, closes = parent.recv() if parent.poll(10) else (0, {})
     server.join(10)
     if server.is_alive():
         server.kill()
     if pending:
         raise RuntimeError(f"{label}: {pending} generator(s) did not report in time")
-    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts)
+    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts, closes)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -417,7 +429,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="short phases (about a minute in all)")
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--duration", type=float, default=60.0)
-    ap.add_argument("--ramp", type=str, default="100,200,400,600,800")
+    ap.add_argument("--ramp", type=str, default="25,50,100,200,400,800")
     ap.add_argument("--ramp-duration", type=float, default=10.0)
     ap.add_argument("--restart-every", type=float, default=10.0)
     ap.add_argument("--fault-duration", type=float, default=60.0)
@@ -426,7 +438,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.clients, args.duration = min(args.clients, 100), 8.0
-        args.ramp, args.ramp_duration = "100,200,400", 4.0
+        args.ramp, args.ramp_duration = "25,50,100,200", 4.0
         args.fault_duration, args.restart_every = 12.0, 5.0
     skip = set(filter(None, args.skip.split(",")))
     import websockets
@@ -468,6 +480,10 @@ def main() -> None:
     if "fault" not in skip:
         print(f"fault phase: {fault.restarts} restarts; {fault.tally.refused} sends refused while reconnecting "
               f"(reported to the sender), {fault.tally.lost} sent but not echoed")  # fmt: skip
+    for r in results:
+        if r.closes:
+            shown = ", ".join(f"{k}: {v}" for k, v in sorted(r.closes.items()))
+            print(f"server-side closes, {r.label} {r.server} N={r.clients}: {shown}")
     print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -35,7 +35,9 @@ class TestRestart:
 
         server = await counting_server(0)
         port = server.listen_address[1]  # type: ignore[index]
-        params = wskit.WebsocketClientParams(reconnect=True, reconnect_min_delay=0.05, max_reconnect_attempts=100)
+        params = wskit.WebsocketClientParams(
+            reconnect=True, reconnect_min_delay=0.05, reconnect_max_delay=0.2, max_reconnect_attempts=1000
+        )
         client = wskit.WebsocketClientTransport(server.url, params)
         await client.start()
         refused: list[int] = []
