@@ -420,13 +420,13 @@ class WebsocketServerTransport(BaseTransport):
         self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
     ) -> None:
         conn.id = next(self._connection_ids)
-        if isinstance(ws, _ServerConnection):
-            ws.wskit_conn = conn
         if close_now is not None:
             await self._reject(conn, *close_now)
             return
         if not await self._admit(conn):
             return
+        if isinstance(ws, _ServerConnection):
+            ws.wskit_conn = conn  # from now on, losing TCP means DISCONNECTED
         self._clients[conn.id] = conn
         self._handlers_running[conn.id] = asyncio.current_task()  # type: ignore[assignment]
         if self.params.session_timeout is not None:
