@@ -5,7 +5,7 @@ from .client import ConnectError, NotConnectedError, WebsocketClientTransport
 from .connection import Connection, HTTPReject, InvalidMessage, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
 from .params import TransportParams, WebsocketClientParams, WebsocketServerParams
-from .server import WebsocketServerTransport
+from .server import InsecureServerWarning, WebsocketServerTransport
 
 __all__ = [
     "BaseTransport",
@@ -13,6 +13,7 @@ __all__ = [
     "Connection",
     "FrameStream",
     "HTTPReject",
+    "InsecureServerWarning",
     "InvalidMessage",
     "NotConnectedError",
     "TransportParams",
