@@ -22,10 +22,11 @@ Phases, in one run:
    that restarts (``stop(code=1012)`` then ``start`` on the same port) every
    ``--restart-every`` (10 s) seconds. A send while a client is between
    connections raises ``NotConnectedError`` and is counted as *refused*
-   (the sender knows); *lost* counts frames that were sent without error but
-   never echoed.
+   (the sender knows); *no echo* counts frames sent without error but never
+   echoed, and *lost* those of them that the server never received either
+   (it records every frame it reads).
 
-Per phase: frames sent / received / lost / duplicated / reordered, RTT p50
+Per phase: frames sent / echoed / no echo / lost / duplicated / reordered, RTT p50
 and p99, arrival jitter p50 and p99 (RFC 3550's transit-time difference
 between consecutive echoes of one client: |(R_i - S_i) - (R_i-1 - S_i-1)|),
 the p99 lateness of the senders (how far behind their deadlines the load
@@ -78,6 +79,12 @@ def serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> None:
 
 
 async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> None:
+    received: set[int] = set()  # cid << 32 | seq of every frame read, to tell "lost" from "no echo"
+
+    def record(data: bytes) -> None:
+        cid, seq, _ = HEADER.unpack_from(data)
+        received.add((cid << 32) | seq)
+
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     loop.add_reader(pipe.fileno(), done.set)  # the parent closing its end (or writing) means stop
@@ -87,12 +94,13 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
         async def echo(ws: ServerConnection) -> None:
             with contextlib.suppress(Exception):
                 async for message in ws:
+                    record(message)  # type: ignore[arg-type]
                     await ws.send(message)
 
         async with serve(echo, HOST, 0, compression=None, max_size=2**20) as server:
             pipe.send(server.sockets[0].getsockname()[1])
             await done.wait()
-        pipe.send((0, {}))
+        pipe.send((0, {}, array("Q", received).tobytes()))
         return
 
     import wskit
@@ -112,6 +120,7 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
 
         @server.event_handler("on_frame")
         async def echo(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            record(frame.data)  # type: ignore[attr-defined]
             with contextlib.suppress(wskit.WebSocketDisconnect):
                 await conn.send(frame)
 
@@ -131,7 +140,7 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
             await server.start()
             restarts += 1
     await server.stop(timeout=2)
-    pipe.send((restarts, closes))
+    pipe.send((restarts, closes, array("Q", received).tobytes()))
 
 
 def rss_kib(pid: int) -> int:
@@ -154,7 +163,8 @@ class Tally:
     received: int = 0
     duplicated: int = 0
     reordered: int = 0
-    lost: int = 0
+    lost: int = 0  # sent without error, never echoed ("no echo"; see Result.lost for "lost")
+    unechoed: array = field(default_factory=lambda: array("Q"))  # keys (cid << 32 | seq) of those
     connect_failures: int = 0
     rtt: array = field(default_factory=lambda: array("d"))  # seconds
     jitter: array = field(default_factory=lambda: array("d"))  # seconds
@@ -163,6 +173,7 @@ class Tally:
     def merge(self, other: Tally) -> None:
         for name in ("sent", "refused", "received", "duplicated", "reordered", "lost", "connect_failures"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unechoed.extend(other.unechoed)
         self.rtt.extend(other.rtt)
         self.jitter.extend(other.jitter)
         self.lateness.extend(other.lateness)
@@ -202,7 +213,9 @@ class Stream:
             self.all_back.set()
 
     def finish(self) -> None:
-        self.tally.lost += len(self.sent - self.seen)
+        missing = self.sent - self.seen
+        self.tally.lost += len(missing)
+        self.tally.unechoed.extend((self.cid << 32) | seq for seq in missing)
 
 
 def generate(url: str, first: int, count: int, start_at: float, frames: int, fault: bool, out: Any) -> None:
@@ -319,6 +332,7 @@ class Result:
     rss_end: int
     restarts: int = 0
     closes: dict[str, int] = field(default_factory=dict)
+    lost: int = 0  # sent without error and never read by the server
 
     @property
     def jitter_p99_ms(self) -> float:
@@ -327,7 +341,7 @@ class Result:
     @property
     def sustained(self) -> bool:
         t = self.tally
-        clean = t.lost == t.duplicated == t.reordered == t.connect_failures == 0
+        clean = t.lost == self.lost == t.duplicated == t.reordered == t.connect_failures == 0
         return clean and t.received > 0 and self.jitter_p99_ms < JITTER_LIMIT_MS
 
 
@@ -382,13 +396,17 @@ def run_phase(
     time.sleep(0.5)  # let the server release the connections
     rss_end = rss_kib(server.pid)  # type: ignore[arg-type]
     parent.send("stop")
-    restarts, closes = parent.recv() if parent.poll(10) else (0, {})
+    restarts, closes, seen_bytes = parent.recv() if parent.poll(30) else (0, {}, b"")
+    server_saw = array("Q")
+    server_saw.frombytes(seen_bytes)
+    got = set(server_saw)
+    never_arrived = sum(1 for key in tally.unechoed if key not in got)
     server.join(10)
     if server.is_alive():
         server.kill()
     if pending:
         raise RuntimeError(f"{label}: {pending} generator(s) did not report in time")
-    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts, closes)
+    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts, closes, never_arrived)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -404,6 +422,7 @@ def row(r: Result) -> str:
         f"{t.sent:,}",
         f"{t.received:,}",
         f"{t.lost}",
+        f"{r.lost}",
         f"{t.duplicated}",
         f"{t.reordered}",
         f"{t.refused}",
@@ -418,9 +437,9 @@ def row(r: Result) -> str:
 
 
 HEAD = (
-    "| phase | server | N | sent | received | lost | dup | reord | refused | RTT p50 ms | RTT p99 ms "
+    "| phase | server | N | sent | echoed | no echo | lost | dup | reord | refused | RTT p50 ms | RTT p99 ms "
     "| jitter p50 ms | jitter p99 ms | sender late p99 ms | server RSS MB start / peak / end |\n"
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 )
 
 
@@ -479,7 +498,8 @@ def main() -> None:
                   f"(p99 jitter < {JITTER_LIMIT_MS:.0f} ms, nothing lost, duplicated or reordered)")  # fmt: skip
     if "fault" not in skip:
         print(f"fault phase: {fault.restarts} restarts; {fault.tally.refused} sends refused while reconnecting "
-              f"(reported to the sender), {fault.tally.lost} sent but not echoed")  # fmt: skip
+              f"(reported to the sender); {fault.tally.lost} sent but not echoed, of which {fault.lost} "
+              "never reached the server")  # fmt: skip
     for r in results:
         if r.closes:
             shown = ", ".join(f"{k}: {v}" for k, v in sorted(r.closes.items()))
