@@ -139,7 +139,10 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
         try:
             await asyncio.wait_for(done.wait(), restart_every)
         except TimeoutError:
+            began = time.monotonic()
             await server.stop(code=1012, reason="service restart")  # default bound: 5 s
+            took = time.monotonic() - began
+            closes["slowest stop (ms)"] = max(closes.get("slowest stop (ms)", 0), round(took * 1000))
             server = make(port)
             await server.start()
             restarts += 1

@@ -136,3 +136,23 @@ class TestBroadcastSkipsClosed:
         assert await asyncio.wait_for(keep.recv(), 2) == "hello"
         release.set()
         await keep.close()
+
+
+class TestNothingLostAtClose:
+    async def test_frames_buffered_when_the_peer_closes_are_all_read_before_disconnected(self) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+        order: list[str] = []
+
+        @server.event_handler("on_frame")
+        async def slow(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            await asyncio.sleep(0.005)  # slower than the peer: frames queue up (max_queue) behind this
+            assert isinstance(frame, wskit.TextFrame)
+            order.append(frame.text)
+
+        server.add_event_handler("on_client_disconnected", lambda t, conn: order.append("gone"))
+        await server.start()
+        async with connect(server.url) as ws:
+            for i in range(60):
+                await ws.send(str(i))
+        await eventually(lambda: "gone" in order, timeout=10)
+        assert order == [str(i) for i in range(60)] + ["gone"]

@@ -196,6 +196,7 @@ class Connection:
         self._client_state = WebSocketState.CONNECTED
         self._closed_here = False  # close() started the closing handshake from this side
         self._gone_notified = False  # DISCONNECTED was emitted
+        self._read_by_transport = False  # the transport's read loop owns reading (no route handler)
         self._ended_with: Close | None = None  # set when we dropped TCP ourselves (slow consumer)
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
         self.messages_in = self.messages_out = 0
