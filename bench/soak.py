@@ -117,6 +117,12 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
             closes[key] = closes.get(key, 0) + 1
         elif event.kind is wskit.EventKind.SLOW_CONSUMER:
             closes["slow consumer"] = closes.get("slow consumer", 0) + 1
+        elif event.kind is wskit.EventKind.REJECTED:
+            key = f"rejected {event.code}"
+            closes[key] = closes.get(key, 0) + 1
+        elif event.kind is wskit.EventKind.ERROR:
+            key = f"error {type(event.error).__name__}"
+            closes[key] = closes.get(key, 0) + 1
 
     def make(port: int) -> wskit.WebsocketServerTransport:
         server = wskit.WebsocketServerTransport(port=port)
@@ -408,6 +414,12 @@ def run_phase(
     server_saw.frombytes(seen_bytes)
     got = set(server_saw)
     never_arrived = sum(1 for key in tally.unechoed if key not in got) if restart_every is not None else tally.lost
+    if os.environ.get("SOAK_DEBUG") and restart_every is not None:
+        where: dict[int, int] = {}
+        for key in tally.unechoed:
+            if key not in got:
+                where[(key & 0xFFFFFFFF) // 50] = where.get((key & 0xFFFFFFFF) // 50, 0) + 1
+        print("lost by second of the run:", sorted(where.items()), file=sys.stderr)
     server.join(10)
     if server.is_alive():
         server.kill()
