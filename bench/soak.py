@@ -35,8 +35,8 @@ after the clients left.
 
 Usage::
 
-    .venv/bin/python bench/soak.py            # about 6 minutes
-    .venv/bin/python bench/soak.py --quick    # about 1 minute
+    .venv/bin/python bench/soak.py            # about 9 minutes
+    .venv/bin/python bench/soak.py --quick    # about 1.5 minutes
 """
 
 from __future__ import annotations
