@@ -7,7 +7,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 from websockets.frames import CloseCode
 
-from . import wire
+from . import auth, wire
 from .events import Direction, Event, EventBus, EventKind
 from .frames import (
     AudioFrame,
@@ -32,7 +32,9 @@ from .transports import (
     ConnectError,
     Connection,
     HTTPReject,
+    InsecureServerWarning,
     InvalidMessage,
+    NotConnectedError,
     WebsocketClientParams,
     WebsocketClientTransport,
     WebSocketDisconnect,
@@ -61,10 +63,12 @@ __all__ = [
     "Frame",
     "FrameSerializer",
     "HTTPReject",
+    "InsecureServerWarning",
     "InterruptionFrame",
     "InvalidMessage",
     "JsonSerializer",
     "MessageFrame",
+    "NotConnectedError",
     "ProtobufFrameSerializer",
     "RawSerializer",
     "SerializerError",
@@ -80,6 +84,7 @@ __all__ = [
     "WebsocketServerParams",
     "WebsocketServerTransport",
     "__version__",
+    "auth",
     "run_sync",
     "spawn",
     "stop_all",

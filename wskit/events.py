@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .frames import _preview
+from .redact import mask_text
 
 if TYPE_CHECKING:
     from .frames import Frame
@@ -48,6 +49,7 @@ class EventKind(enum.StrEnum):
     SESSION_TIMEOUT = "session_timeout"  # a connection reached its session timeout
     RECONNECTING = "reconnecting"  # a client will retry; info holds attempt and delay
     ERROR = "error"  # something failed; error holds the exception
+    SLOW_CONSUMER = "slow_consumer"  # a peer did not read fast enough; info holds policy and buffered bytes
 
 
 class Direction(enum.StrEnum):
@@ -125,7 +127,7 @@ class Event:
         if self.reason:
             parts.append(repr(self.reason))
         if self.error is not None:
-            parts.append(f"{type(self.error).__name__}: {self.error}")
+            parts.append(f"{type(self.error).__name__}: {mask_text(str(self.error))}")
         if self.info:
             parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
         return " ".join(parts)

@@ -17,20 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Generic, TypeVar
 
+from websockets.exceptions import ConnectionClosed
+
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame, frame_with_header
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, encode, setup
 from ..serializers.raw import RawSerializer
-from .connection import Connection, WebSocketDisconnect
+from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
 from .params import TransportParams
+from .routing import ParameterError
 
-__all__ = ["BaseTransport", "FrameStream"]
+__all__ = ["PEER_FAULTS", "BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -125,6 +130,17 @@ class FrameStream(Generic[T]):
         self.close()
 
 
+#: Errors the peer (or the network) caused rather than our code: logged without a traceback.
+PEER_FAULTS: tuple[type[BaseException], ...] = (
+    SerializerError,
+    InvalidMessage,
+    ParameterError,
+    ConnectionClosed,
+    ConnectionError,
+    TimeoutError,
+)
+
+
 class BaseTransport:
     """Event handlers, the event bus, the serializer and lifetime, for both sides."""
 
@@ -136,6 +152,7 @@ class BaseTransport:
         self.serializer: FrameSerializer = params.serializer or RawSerializer()
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection_ids = itertools.count(1)  # per transport, so a fresh server's first client is #1
 
     # -- lifetime (runtime.ManagedTransport) ----------------------------------
 
@@ -223,16 +240,23 @@ class BaseTransport:
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None:
         """Log ``error``, emit an ``ERROR`` event and call ``on_error`` handlers.
 
-        Each exception is reported once, however many layers see it.
+        Each exception is reported once, however many layers see it. Faults
+        of the peer (bad input, a bad query parameter, a dropped connection)
+        are logged at WARNING without a traceback; failures of wskit's or the
+        user's own code at ERROR with one. Secrets in the message are masked.
         """
         if getattr(error, "_wskit_reported", False):
             return
         with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
             error._wskit_reported = True  # type: ignore[attr-defined]
         where = f" on connection #{connection.id}" if connection is not None else ""
-        level = logging.WARNING if isinstance(error, SerializerError) else logging.ERROR
-        logger.log(level, "%s%s: %s", type(self).__name__, where, error, exc_info=level == logging.ERROR)
-        self._emit(EventKind.ERROR, connection, error=error, info=info or None)
+        level = logging.WARNING if isinstance(error, PEER_FAULTS) else logging.ERROR
+        logger.log(
+            level, "%s%s: %s", type(self).__name__, where, mask_text(str(error)), exc_info=level == logging.ERROR
+        )
+        code, reason = _close_of(error)
+        reason = mask_text(reason)
+        self._emit(EventKind.ERROR, connection, error=error, code=code, reason=reason, info=info or None)
         for handler in self._handlers.get("on_error", ()):
             try:
                 result = handler(self, connection, error)
@@ -247,20 +271,37 @@ class BaseTransport:
 
     # -- frames -----------------------------------------------------------------
 
-    async def encode(self, frame: Frame) -> str | bytes:
-        """Serialize ``frame`` for the wire (adding a WAV header when asked)."""
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes:
+        """Serialize ``frame`` for the wire (adding a WAV header when asked).
+
+        A plain value is wrapped first (see :func:`as_frame`). A failure is
+        reported once, with ``connection`` (the one being sent to, if any),
+        then raised.
+        """
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
         if self.params.add_wav_header and isinstance(frame, AudioFrame):
             frame = frame_with_header(frame)
         try:
             return await encode(self.serializer, frame)
         except SerializerError as exc:
-            self.report_error(exc)
+            self.report_error(exc, connection)
             raise
 
     async def _read_frames(self, conn: Connection) -> None:
         """The read loop of an event-driven connection: decode, then ``on_frame``."""
         async for frame in conn.iter_frames():
             await self._call_handlers("on_frame", conn, frame)
+
+
+def _close_of(error: BaseException) -> tuple[int | None, str]:
+    """The close code and reason an error carries, if it ended (or ends) a connection."""
+    if isinstance(error, (WebSocketDisconnect, WebSocketException)):
+        return error.code, error.reason
+    if isinstance(error, ConnectionClosed):
+        frame = error.sent if error.sent is not None and not error.rcvd_then_sent else error.rcvd
+        return (1006, "") if frame is None else (frame.code, frame.reason)
+    return None, ""
 
 
 async def _quiet(awaitable: Any) -> None:

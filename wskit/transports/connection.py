@@ -16,7 +16,6 @@ runs before the upgrade.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
@@ -24,9 +23,14 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.frames import Close
+from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
+from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, decode
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
     from websockets.datastructures import Headers
 
-    from ..frames import Frame
+    from .params import TransportParams
 
 __all__ = [
     "Connection",
@@ -42,10 +46,10 @@ __all__ = [
     "InvalidMessage",
     "WebSocketDisconnect",
     "WebSocketException",
+    "as_frame",
 ]
 
 logger = logging.getLogger("wskit")
-_ids = itertools.count(1)
 # Close codes websockets sends when the peer broke the rules (RFC 6455 §7.4.1):
 # protocol error, invalid payload data (e.g. bad UTF-8), message too big.
 _PEER_FAULTS = frozenset({1002, 1007, 1009})
@@ -100,7 +104,10 @@ class Owner(Protocol):
     events: EventBus
     serializer: FrameSerializer
 
-    async def encode(self, frame: Frame) -> str | bytes: ...
+    @property
+    def params(self) -> TransportParams: ...
+
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes: ...
 
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
 
@@ -117,6 +124,34 @@ def _size(raw: str | bytes) -> int:
     return len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
 
 
+def as_frame(value: Frame | Any) -> Frame:
+    """The frame a value sent where a frame is expected stands for.
+
+    ``str`` -> :class:`~wskit.TextFrame`, ``bytes`` -> :class:`~wskit.BinaryFrame`,
+    anything JSON-able (dict, list, number, bool, ``None``) ->
+    :class:`~wskit.MessageFrame`; a frame is returned as it is. So
+    ``await client.send({"op": "add"})`` works with any serializer that
+    encodes message frames.
+
+    Raises:
+        TypeError: the value is none of these.
+    """
+    if isinstance(value, Frame):
+        return value
+    if isinstance(value, str):
+        return TextFrame(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BinaryFrame(bytes(value))
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot send a {type(value).__name__}: pass a frame (TextFrame, BinaryFrame, MessageFrame, "
+            f"AudioFrame ...), str, bytes, or a JSON-able value ({exc})"
+        ) from None
+    return MessageFrame(value)
+
+
 class Connection:
     """A live WebSocket connection seen from this side.
 
@@ -124,7 +159,9 @@ class Connection:
     the server's response headers.
 
     Attributes:
-        id: small integer, unique in the process (``#3`` in logs).
+        id: small integer numbering the connections of one transport from 1
+            (``#3`` in logs); a server assigns it when the client is admitted
+            (it is 0 while an auth hook runs).
         websocket: the underlying ``websockets`` connection, for what wskit does not wrap.
         path_params: values taken from the route template (``{item_id}``).
         state: free-form per-connection storage (``websocket.state.user = ...``).
@@ -132,6 +169,8 @@ class Connection:
         connected_at: ``time.monotonic()`` at the upgrade.
         messages_in, messages_out, bytes_in, bytes_out: WebSocket messages
             and their payload bytes (UTF-8 for text) each way, so far.
+        messages_dropped: messages not sent because the peer did not read
+            (``slow_consumer="drop"``; see :class:`~wskit.transports.params.TransportParams`).
     """
 
     def __init__(
@@ -143,8 +182,9 @@ class Connection:
         headers: Headers,
         path_params: dict[str, str] | None = None,
         accepted: bool = False,
+        id: int = 0,
     ) -> None:
-        self.id = next(_ids)
+        self.id = id
         self.websocket = websocket
         self.url = URL(url)
         self.headers = headers
@@ -153,13 +193,19 @@ class Connection:
         self.state = SimpleNamespace()
         self.auth: Any = None
         self.connected_at = time.monotonic()
-        self.client_state = WebSocketState.CONNECTED
+        self._client_state = WebSocketState.CONNECTED
+        self._closed_here = False  # close() started the closing handshake from this side
+        self._gone_notified = False  # DISCONNECTED was emitted
+        self._read_by_transport = False  # the transport's read loop owns reading (no route handler)
+        self._ended_with: Close | None = None  # set when we dropped TCP ourselves (slow consumer)
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
         self.messages_in = self.messages_out = 0
+        self.messages_dropped = 0
+        self._dropping = False
         self.bytes_in = self.bytes_out = 0
         self._owner = owner
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # the path only: the query may hold a token
         return f"<Connection #{self.id} {self.url.path} {self.application_state.name}>"
 
     # -- request facts ------------------------------------------------------
@@ -180,14 +226,47 @@ class Connection:
         """The subprotocol negotiated at the upgrade (RFC 6455 §1.9)."""
         return self.websocket.subprotocol
 
+    def _closing(self) -> tuple[Close | None, bool]:
+        """The close frame that ended the connection, and whether this side sent it first.
+
+        RFC 6455 §7.1.5: "the WebSocket Connection Close Code" is the one the
+        closing handshake carried. websockets' own ``close_code`` only looks at
+        the frame received, so a connection this side failed with 1002, 1007
+        or 1009 (the peer never answering) would read 1006. Here the code of
+        whichever side started the closing handshake wins.
+        """
+        if self._ended_with is not None:
+            return self._ended_with, True
+        protocol = self.websocket.protocol
+        received, sent = protocol.close_rcvd, protocol.close_sent
+        if received is not None and (sent is None or protocol.close_rcvd_then_sent):
+            return received, False
+        if sent is not None:
+            return sent, True
+        return None, False
+
     @property
     def close_code(self) -> int | None:
-        """The close code received, 1006 if the connection dropped, ``None`` while open."""
-        return self.websocket.close_code
+        """The close code exchanged (sent or received), 1006 if none was, ``None`` while open."""
+        frame, _ = self._closing()
+        if frame is not None:
+            return frame.code
+        return 1006 if self.websocket.protocol.state is State.CLOSED else None
 
     @property
     def close_reason(self) -> str:
-        return self.websocket.close_reason or ""
+        """The reason that came with :attr:`close_code`."""
+        frame, _ = self._closing()
+        return "" if frame is None else frame.reason
+
+    @property
+    def close_initiator(self) -> Literal["server", "client"] | None:
+        """Which side started the closing handshake; ``None`` while open or when TCP just dropped."""
+        frame, local = self._closing()
+        if frame is None:
+            return None
+        server_side = isinstance(self.websocket, ServerConnection)
+        return "server" if server_side == local else "client"
 
     @property
     def transport(self) -> Owner:
@@ -198,6 +277,18 @@ class Connection:
     def latency(self) -> float:
         """The last ping round trip in seconds (keepalive or :meth:`ping`); 0 before the first."""
         return self.websocket.latency
+
+    @property
+    def client_state(self) -> WebSocketState:
+        """The peer's side: ``DISCONNECTED`` as soon as the connection is closed,
+        even if no one has read since (a handler that only pushes)."""
+        if self._client_state is WebSocketState.CONNECTED and self.websocket.protocol.state is State.CLOSED:
+            return WebSocketState.DISCONNECTED
+        return self._client_state
+
+    @client_state.setter
+    def client_state(self, value: WebSocketState) -> None:
+        self._client_state = value
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -222,12 +313,14 @@ class Connection:
         """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent.
 
         A reason longer than a close frame allows (123 UTF-8 bytes, §5.5) is
-        shortened rather than turning the close into a protocol error.
+        shortened rather than turning the close into a protocol error, and
+        secrets in it (``token=...``) are masked: the peer and logs see it.
         """
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
-        await self.websocket.close(code, _fit_reason(reason or ""))
+        self._closed_here = self.websocket.protocol.state is State.OPEN
+        await self.websocket.close(code, _fit_reason(mask_text(reason or "")))
         self.client_state = WebSocketState.DISCONNECTED
 
     def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:
@@ -262,8 +355,9 @@ class Connection:
     async def _receive_raw(self) -> str | bytes:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        if self.client_state is WebSocketState.DISCONNECTED:
-            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+        # No shortcut on client_state: a send that failed because the close has
+        # begun must not stop reading; websockets hands out what it buffered,
+        # then raises ConnectionClosed.
         try:
             return await self.websocket.recv()
         except ConnectionClosed as exc:
@@ -383,12 +477,82 @@ class Connection:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
         if self.application_state is WebSocketState.DISCONNECTED:
+            if not self._closed_here:  # the peer went away (cleanup closed our side after it)
+                raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
+        ws = self.websocket
+        if ws.protocol.state is not State.OPEN:
+            # Closing: websockets' send would wait for the closing handshake, which can
+            # need this very task to read what the peer sent first. Fail at once.
+            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+        params = self._owner.params
+        # The data path pays one buffer-size check; the rest runs only when the
+        # peer is behind (this write would make websockets wait for it).
+        buffered = ws.transport.get_write_buffer_size()
         try:
-            await self.websocket.send(data)
+            if buffered + len(data) <= params.write_limit:
+                await ws.send(data)
+            elif self._over_send_buffer(buffered):
+                return  # dropped, per the "drop" policy (counted and reported)
+            else:
+                try:
+                    async with asyncio.timeout(params.send_timeout):
+                        await ws.send(data)  # the message is written before the wait: a timeout loses nothing
+                except TimeoutError:
+                    self._slow_consumer(
+                        ws.transport.get_write_buffer_size(), f"a send waited more than {params.send_timeout} s"
+                    )
         except ConnectionClosed as exc:
             raise self._disconnect(exc) from None
         self._emit(Direction.OUT, data, frame)
+
+    # -- slow consumers -------------------------------------------------------
+
+    def _over_send_buffer(self, buffered: int) -> bool:
+        """Apply the slow-consumer policy if ``buffered`` bytes exceed ``max_send_buffer``.
+
+        Returns:
+            True when the message must be dropped (``"drop"`` policy).
+
+        Raises:
+            WebSocketDisconnect: ``"close"`` policy: the connection was closed with 1008.
+        """
+        limit = self._owner.params.max_send_buffer
+        if limit is None or buffered <= limit:
+            self._dropping = False
+            return False
+        return self._slow_consumer(buffered, f"{buffered} bytes unread, over max_send_buffer={limit}")
+
+    def _slow_consumer(self, buffered: int, why: str) -> bool:
+        params = self._owner.params
+        info = {"policy": params.slow_consumer, "buffered": buffered, "why": why}
+        if params.slow_consumer == "drop":
+            self.messages_dropped += 1
+            if not self._dropping:  # one event per episode, not per message
+                self._dropping = True
+                logger.warning("connection #%s is a slow consumer: %s; dropping messages", self.id, why)
+                self._owner.events.emit(Event(EventKind.SLOW_CONSUMER, self._owner, self, info=info))
+            return True
+        reason = _fit_reason(f"slow consumer: {why}")
+        logger.warning("connection #%s is a slow consumer: %s; closing it with 1008", self.id, why)
+        self._owner.events.emit(Event(EventKind.SLOW_CONSUMER, self._owner, self, info=info))
+        self._abort(1008, reason)
+        raise WebSocketDisconnect(1008, reason)
+
+    def _abort(self, code: int, reason: str) -> None:
+        """End the connection with ``code`` at once, dropping TCP.
+
+        A peer that does not read would never receive a close frame queued
+        behind what it has not read, and websockets would wait
+        ``close_timeout`` for its answer; aborting frees the buffer now. The
+        peer sees the TCP connection reset (1006); this side records ``code``.
+        """
+        if self.application_state is WebSocketState.DISCONNECTED:
+            return
+        self.application_state = WebSocketState.DISCONNECTED
+        self._closed_here = True
+        self._ended_with = Close(code, reason)
+        self.websocket.transport.abort()
 
     async def send_text(self, data: str) -> None:
         """Send a text message."""
@@ -409,12 +573,17 @@ class Connection:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         await self._send_raw(text if mode == "text" else text.encode(), None)
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: Frame | Any) -> None:
         """Send a frame through the transport's serializer.
 
+        A plain value stands for a frame: ``str`` a ``TextFrame``, ``bytes`` a
+        ``BinaryFrame``, a JSON-able value a ``MessageFrame``.
+
         Raises:
-            SerializerError: the serializer cannot encode it (an error event is
-                emitted too); nothing was sent.
+            SerializerError: the serializer cannot encode it (an error event
+                naming this connection is emitted too); nothing was sent.
         """
-        data = await self._owner.encode(frame)
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
+        data = await self._owner.encode(frame, self)
         await self._send_raw(data, frame)
