@@ -181,3 +181,44 @@ class TestNothingLostAtClose:
                     pass
             await stopping
         assert seen == [str(i) for i in range(60)]
+
+
+class TestCodesThatCannotBeSent:
+    """RFC 6455 §7.4: 1005, 1006 and 1015 only describe what an endpoint saw; 1004 is reserved."""
+
+    @pytest.mark.parametrize("code", [999, 1004, 1005, 1006, 1015, 2999, 5000])
+    async def test_close_refuses_the_code_and_the_connection_stays_open(self, code: int) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+        server.add_event_handler("on_frame", lambda transport, conn, frame: None)
+        await server.start()
+        async with connect(server.url) as ws:
+            await eventually(lambda: server.clients)
+            (conn,) = server.clients
+            with pytest.raises(ValueError, match=f"close code {code} cannot be sent"):
+                await conn.close(code, "nope")
+            assert conn.application_state is wskit.WebSocketState.CONNECTED
+            await conn.close(4000, "a sendable code")
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 2)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+
+
+class TestEchoedCloseIsNotAFault:
+    async def test_a_client_echoing_the_servers_1007_reports_no_error(self) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+
+        @server.route("/")
+        async def invalid(websocket: wskit.Connection) -> None:
+            await websocket.accept()
+            await websocket.close(1007, "your payload")
+
+        await server.start()
+        client = wskit.WebsocketClientTransport(server.url)
+        errors: list[BaseException] = []
+        closed: list[int | None] = []
+        client.add_event_handler("on_error", lambda t, c, e: errors.append(e))
+        client.add_event_handler("on_disconnected", lambda t, c: closed.append(c.close_code))
+        await client.start()
+        await eventually(lambda: closed)
+        assert closed == [1007]
+        assert errors == []

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, ProtocolError
 from websockets.frames import Close
 from websockets.protocol import State
 
@@ -318,18 +318,31 @@ class Connection:
         """
         if self.application_state is WebSocketState.DISCONNECTED:
             return
+        try:  # before any state changes: a refused code must not turn into a silent 1000
+            Close(code, "").check()
+        except ProtocolError:
+            raise ValueError(
+                f"close code {code} cannot be sent in a close frame (RFC 6455 §7.4): use 1000-1003, "
+                "1007-1014, 3000-3999 (libraries) or 4000-4999 (applications); 1005, 1006 and 1015 "
+                "only report what an endpoint saw"
+            ) from None
         self.application_state = WebSocketState.DISCONNECTED
         self._closed_here = self.websocket.protocol.state is State.OPEN
         await self.websocket.close(code, _fit_reason(mask_text(reason or "")))
         self.client_state = WebSocketState.DISCONNECTED
 
     def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:
-        """Record that the peer is gone; report it if websockets closed on a peer's fault."""
+        """Record that the peer is gone; report it if websockets closed on a peer's fault.
+
+        A fault is this side's verdict: websockets sent 1002/1007/1009 first. A
+        side that received such a close and echoed it (RFC 6455 §5.5.1) saw no fault.
+        """
         self.client_state = WebSocketState.DISCONNECTED
         if (
             isinstance(exc, ConnectionClosedError)
             and exc.sent is not None
             and exc.sent.code in _PEER_FAULTS
+            and exc.rcvd_then_sent is not True
             and self.application_state is not WebSocketState.DISCONNECTED
         ):
             self._owner.report_error(exc, self)
