@@ -9,12 +9,20 @@ from collections.abc import Callable
 
 import pytest
 
-from wskit.serializers import FrameSerializer, JsonSerializer, RawSerializer
+from wskit.serializers import (
+    FrameSerializer,
+    JsonSerializer,
+    ProtobufFrameSerializer,
+    RawSerializer,
+    TelephonySerializer,
+)
 
 BUILTIN_SERIALIZERS: list[tuple[str, Callable[[], FrameSerializer]]] = [
     ("raw", RawSerializer),
     ("raw-audio", lambda: RawSerializer("audio")),
     ("json", JsonSerializer),
+    ("protobuf", ProtobufFrameSerializer),
+    ("telephony", TelephonySerializer),
 ]
 
 #: ``@SERIALIZERS`` parametrizes a test with ``make_serializer`` over :data:`BUILTIN_SERIALIZERS`.

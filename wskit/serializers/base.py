@@ -11,6 +11,7 @@ event instead of a dead connection or a silent drop.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -19,7 +20,7 @@ from ..frames import Frame, _preview
 if TYPE_CHECKING:
     from ..transports.params import TransportParams
 
-__all__ = ["FrameSerializer", "SerializerError", "decode", "describe", "encode", "setup"]
+__all__ = ["FrameSerializer", "SerializerError", "decode", "describe", "encode", "loads_json", "setup"]
 
 Message = str | bytes
 
@@ -127,3 +128,16 @@ async def decode(serializer: FrameSerializer, data: Message) -> Frame | None:
         return result
     problem = f"returned {type(result).__name__}, expected a Frame or None"
     raise SerializerError(serializer, "deserialize", data, problem)
+
+
+def loads_json(data: str | bytes) -> Any:
+    """Parse JSON from a message (bytes as UTF-8); any malformed input is a ``ValueError``.
+
+    The json module raises ``RecursionError`` rather than ``ValueError`` for
+    input nested past the interpreter's limit (``[[[[…``); serializers share
+    this helper so a hostile message always fails the same, expected way.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

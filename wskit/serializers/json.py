@@ -28,6 +28,7 @@ from ..frames import (
     TextFrame,
     TranscriptionFrame,
 )
+from .base import loads_json
 
 __all__ = ["JsonSerializer"]
 
@@ -118,10 +119,7 @@ class JsonSerializer:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def deserialize(self, data: str | bytes) -> Frame:
-        try:
-            obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)
-        except RecursionError:  # "[[[[...": json raises this, not ValueError, past ~1000 levels
-            raise ValueError("JSON nested too deeply") from None
+        obj = loads_json(data)  # bytes are decoded as UTF-8 (JSON's encoding)
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
         if "type" not in obj:

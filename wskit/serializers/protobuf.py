@@ -45,6 +45,7 @@ from ..frames import (
     TextFrame,
     TranscriptionFrame,
 )
+from .base import loads_json
 
 __all__ = ["ProtobufFrameSerializer", "decode_fields"]
 
@@ -219,7 +220,7 @@ class ProtobufFrameSerializer:
             return None  # empty, or a frame type newer than this schema: skip it
         if which == "message":
             try:
-                return MessageFrame(json.loads(message.message.data))
+                return MessageFrame(loads_json(message.message.data))
             except ValueError as exc:
                 raise ValueError(f"MessageFrame data is not valid JSON: {exc}") from exc
         body = getattr(message, which)

@@ -28,6 +28,7 @@ import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..frames import AudioFrame, Frame, InterruptionFrame, MessageFrame
+from .base import loads_json
 
 if TYPE_CHECKING:
     from ..audio.resample import Resampler
@@ -105,7 +106,7 @@ class TelephonySerializer:
     # -- in -----------------------------------------------------------------------
 
     def deserialize(self, data: str | bytes) -> Frame | None:
-        obj = json.loads(data)
+        obj = loads_json(data)
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
         event = obj.get("event")
