@@ -48,6 +48,7 @@ class EventKind(enum.StrEnum):
     SESSION_TIMEOUT = "session_timeout"  # a connection reached its session timeout
     RECONNECTING = "reconnecting"  # a client will retry; info holds attempt and delay
     ERROR = "error"  # something failed; error holds the exception
+    SLOW_CONSUMER = "slow_consumer"  # a peer did not read fast enough; info holds policy and buffered bytes
 
 
 class Direction(enum.StrEnum):

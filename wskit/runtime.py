@@ -61,7 +61,7 @@ class ManagedTransport(Protocol):
     @property
     def listen_address(self) -> tuple[str, int] | None: ...
 
-    async def stop(self) -> None: ...
+    async def stop(self, *, timeout: float = ...) -> None: ...
 
     def abandon(self) -> None:
         """Release sockets without the loop (its loop is closed or gone)."""
@@ -227,15 +227,17 @@ async def release_address(host: str, port: int, newcomer: object = None) -> list
     return stopped
 
 
-async def _stop_one(transport: ManagedTransport) -> None:
+async def _stop_one(transport: ManagedTransport, timeout: float | None = None) -> None:
     loop = transport.loop
     current = asyncio.get_running_loop()
+    stop = transport.stop() if timeout is None else transport.stop(timeout=timeout)
     try:
         if loop is None or loop is current:
-            await transport.stop()
+            await stop
         elif loop.is_running():
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(transport.stop(), loop))
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(stop, loop))
         else:
+            stop.close()
             transport.abandon()  # its loop is closed or idle: free the sockets directly
     except Exception:
         logger.exception("stopping %r failed; abandoning it", transport)
@@ -244,10 +246,14 @@ async def _stop_one(transport: ManagedTransport) -> None:
         unregister(transport)
 
 
-async def stop_all_async() -> None:
-    """Stop every transport and background task wskit started."""
-    for transport in list(_transports):
-        await _stop_one(transport)
+async def stop_all_async(timeout: float | None = None) -> None:
+    """Stop every transport and background task wskit started.
+
+    Transports stop concurrently, so the time taken is the slowest one's, not
+    their sum; ``timeout`` is passed to each transport's ``stop`` (which
+    bounds it) instead of its default.
+    """
+    await asyncio.gather(*(_stop_one(transport, timeout) for transport in list(_transports)))
     current = asyncio.current_task()
     pending = [t for t in _tasks if t is not current and not t.done()]
     here = asyncio.get_running_loop()
@@ -258,10 +264,10 @@ async def stop_all_async() -> None:
         await asyncio.wait(local, timeout=5)
 
 
-def stop_all() -> None:
+def stop_all(timeout: float | None = None) -> None:
     """Stop every transport and background task wskit started, and return when done.
 
     Synchronous, through :func:`run_sync`: callable from a plain notebook cell
     or a widget callback. In async code, ``await stop_all_async()`` instead.
     """
-    run_sync(stop_all_async())
+    run_sync(stop_all_async(timeout))

@@ -113,21 +113,22 @@ class TestReconnect:
         await eventually(lambda: len(connects) == 2)
         await client.send_text("hello?")
         assert str(await replies.get(timeout=2)) == "TEXT 'back' [4 chars]"
-        assert attempts and attempts[0] == (2, 0.05)
-        assert [a for a, _ in attempts] == list(range(2, 2 + len(attempts)))
+        # attempt 1 follows the drop at once; later ones back off; numbered from 1, one event each
+        assert attempts[:2] == [(1, 0.0), (2, 0.05)]
+        assert [a for a, _ in attempts] == list(range(1, 1 + len(attempts)))
         reconnecting = kinds(events, EventKind.RECONNECTING)
-        assert len(reconnecting) == len(attempts)
-        assert isinstance(reconnecting[0].error, OSError)
+        assert [e.info["attempt"] for e in reconnecting if e.info] == [a for a, _ in attempts]
+        assert reconnecting[0].error is None and isinstance(reconnecting[1].error, OSError)
 
     async def test_gives_up_after_max_attempts(self) -> None:
         url = f"ws://127.0.0.1:{free_port()}/"
         client = client_for(url, reconnect=True, reconnect_min_delay=0.01, max_reconnect_attempts=3)
-        delays: list[float] = []
-        client.add_event_handler("on_reconnecting", lambda t, attempt, delay, error: delays.append(delay))
-        with pytest.raises(wskit.ConnectError, match="after 3 attempts") as info:
+        seen: list[tuple[int, float]] = []
+        client.add_event_handler("on_reconnecting", lambda t, attempt, delay, error: seen.append((attempt, delay)))
+        with pytest.raises(wskit.ConnectError, match="after 4 attempts") as info:
             await client.start()
-        assert info.value.attempts == 3
-        assert delays == [0.01, 0.02]  # waits before attempts 2 and 3
+        assert info.value.attempts == 4  # the first connection and 3 reconnect attempts
+        assert seen == [(1, 0.01), (2, 0.02), (3, 0.04)]  # one event per reconnect attempt, from 1
         assert not client.running
 
     async def test_http_rejection_is_not_retried(self) -> None:

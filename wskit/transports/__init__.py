@@ -1,7 +1,7 @@
 """Server and client transports on websockets' asyncio API."""
 
 from .base import BaseTransport, FrameStream
-from .client import ConnectError, WebsocketClientTransport
+from .client import ConnectError, NotConnectedError, WebsocketClientTransport
 from .connection import Connection, HTTPReject, InvalidMessage, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
 from .pages import CHAT_PAGE
@@ -16,6 +16,7 @@ __all__ = [
     "FrameStream",
     "HTTPReject",
     "InvalidMessage",
+    "NotConnectedError",
     "TransportParams",
     "WebSocketDisconnect",
     "WebSocketException",

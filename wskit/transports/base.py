@@ -22,12 +22,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Generic, TypeVar
 
+from websockets.exceptions import ConnectionClosed
+
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
 from ..serializers.base import FrameSerializer, SerializerError, encode, setup
 from ..serializers.raw import RawSerializer
-from .connection import Connection, WebSocketDisconnect
+from .connection import Connection, WebSocketDisconnect, WebSocketException
 from .params import TransportParams
 
 __all__ = ["BaseTransport", "FrameStream"]
@@ -232,7 +234,8 @@ class BaseTransport:
         where = f" on connection #{connection.id}" if connection is not None else ""
         level = logging.WARNING if isinstance(error, SerializerError) else logging.ERROR
         logger.log(level, "%s%s: %s", type(self).__name__, where, error, exc_info=level == logging.ERROR)
-        self._emit(EventKind.ERROR, connection, error=error, info=info or None)
+        code, reason = _close_of(error)
+        self._emit(EventKind.ERROR, connection, error=error, code=code, reason=reason, info=info or None)
         for handler in self._handlers.get("on_error", ()):
             try:
                 result = handler(self, connection, error)
@@ -263,6 +266,16 @@ class BaseTransport:
         """The read loop of an event-driven connection: decode, then ``on_frame``."""
         async for frame in conn.iter_frames():
             await self._call_handlers("on_frame", conn, frame)
+
+
+def _close_of(error: BaseException) -> tuple[int | None, str]:
+    """The close code and reason an error carries, if it ended (or ends) a connection."""
+    if isinstance(error, (WebSocketDisconnect, WebSocketException)):
+        return error.code, error.reason
+    if isinstance(error, ConnectionClosed):
+        frame = error.sent if error.sent is not None and not error.rcvd_then_sent else error.rcvd
+        return (1006, "") if frame is None else (frame.code, frame.reason)
+    return None, ""
 
 
 async def _quiet(awaitable: Any) -> None:

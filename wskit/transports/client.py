@@ -23,12 +23,13 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from .. import runtime
 from ..events import EventKind
 from ..frames import Frame
+from ..redact import mask_url
 from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
 from .params import WebsocketClientParams
 
-__all__ = ["ConnectError", "WebsocketClientTransport"]
+__all__ = ["ConnectError", "NotConnectedError", "WebsocketClientTransport"]
 
 logger = logging.getLogger("wskit")
 
@@ -55,6 +56,11 @@ class ConnectError(ConnectionError):
         super().__init__(f"could not connect to {uri}{tries}: {why}")
 
 
+class NotConnectedError(RuntimeError):
+    """A send while the client has no connection: not started, stopped, or
+    between reconnect attempts (the message says which); nothing was sent."""
+
+
 class WebsocketClientTransport(BaseTransport):
     """A WebSocket client with Pipecat's surface.
 
@@ -77,6 +83,7 @@ class WebsocketClientTransport(BaseTransport):
         self.connection: Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._attempt = 0  # reconnect attempt under way (0: connected or not reconnecting)
 
     def __repr__(self) -> str:
         state = "connected" if self.connection else "running" if self.running else "stopped"
@@ -128,19 +135,34 @@ class WebsocketClientTransport(BaseTransport):
             self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
         runtime.register(self)
 
-    async def stop(self, code: int = 1000, reason: str = "client stopping") -> None:
-        """Close the connection (1000 by default) and stop reconnecting."""
+    async def stop(
+        self, code: int = 1000, reason: str = "client stopping", timeout: float | None = None
+    ) -> None:
+        """Close the connection (``code``, 1000 by default) and stop reconnecting, at once.
+
+        Args:
+            code: close code sent to the server (RFC 6455 section 7.4).
+            reason: close reason sent with it.
+            timeout: bound on the closing handshake and on what runs after it
+                (``on_disconnected`` handlers); ``params.close_timeout`` by default.
+                A client waiting between reconnect attempts stops immediately.
+        """
         self._stopping = True
+        bound = timeout if timeout is not None else (self.params.close_timeout or 10.0)
         task, conn = self._task, self.connection
+        if task is not None and not task.done() and conn is None:
+            task.cancel()  # between attempts (or mid-handshake): nothing to close politely
         if conn is not None:
-            await conn.close(code, reason)
-        if task is not None and not task.done():
             try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=self.params.close_timeout or 10)
+                async with asyncio.timeout(bound):
+                    await conn.close(code, reason)
             except TimeoutError:
+                conn._abort(code, reason)
+        if task is not None and not task.done():
+            done, _ = await asyncio.wait({task}, timeout=bound)
+            if not done:
                 task.cancel()
-            except Exception:
-                pass  # already reported through the task's error callback
+                await asyncio.wait({task}, timeout=1.0)
         runtime.unregister(self)
         self._emit(EventKind.STOPPED)
 
@@ -160,7 +182,12 @@ class WebsocketClientTransport(BaseTransport):
             self.connection = None
             conn.client_state = WebSocketState.DISCONNECTED
             await self._notify(
-                EventKind.DISCONNECTED, "on_disconnected", conn, code=conn.close_code, reason=conn.close_reason
+                EventKind.DISCONNECTED,
+                "on_disconnected",
+                conn,
+                code=conn.close_code,
+                reason=conn.close_reason,
+                info={"initiator": conn.close_initiator},
             )
 
     async def _run_once(self, conn: Connection) -> None:
@@ -172,16 +199,36 @@ class WebsocketClientTransport(BaseTransport):
     # -- reconnecting -----------------------------------------------------------------
 
     async def _run_reconnecting(self, ready: asyncio.Future[None]) -> None:
+        """websockets' reconnecting ``connect`` loop, with attempts counted from 1.
+
+        Reconnect attempt 1 follows a dropped connection at once, or a failed
+        first connection after ``reconnect_min_delay``; each attempt fires one
+        ``on_reconnecting(attempt, delay, error)``; after
+        ``max_reconnect_attempts`` failed attempts in a row the client gives up
+        with :class:`ConnectError`.
+        """
         params = self.params
-        failures = 0
+        failures = 0  # failed connection attempts in a row
         last_error: BaseException | None = None
+
+        def announce(delay: float) -> None:
+            self._attempt += 1
+            info = {"attempt": self._attempt, "max_attempts": params.max_reconnect_attempts, "delay": delay}
+            self._emit(EventKind.RECONNECTING, error=last_error, info=info)
+            if self._handlers.get("on_reconnecting"):
+                handlers = self._call_handlers("on_reconnecting", self._attempt, delay, last_error)
+                self._spawn(handlers, "wskit.on_reconnecting")
 
         def verdict(exc: Exception) -> Exception | None:
             """websockets asks, after each failure: retry (None) or give up (an exception)."""
             nonlocal failures, last_error
             failures += 1
             last_error = exc
-            if ws_process_exception(exc) is not None or failures >= params.max_reconnect_attempts:
+            if (
+                self._stopping
+                or ws_process_exception(exc) is not None
+                or self._attempt >= params.max_reconnect_attempts
+            ):
                 return ConnectError(self.uri, exc, failures)
             return None
 
@@ -189,35 +236,44 @@ class WebsocketClientTransport(BaseTransport):
             while True:
                 backoff = params.reconnect_min_delay * params.reconnect_factor ** (failures - 1)
                 delay = min(backoff, params.reconnect_max_delay)
-                attempt = failures + 1
-                info = {"attempt": attempt, "max_attempts": params.max_reconnect_attempts, "delay": delay}
-                self._emit(EventKind.RECONNECTING, error=last_error, info=info)
-                handlers = self._call_handlers("on_reconnecting", attempt, delay, last_error)
-                self._spawn(handlers, "wskit.on_reconnecting")
+                announce(delay)
                 yield delay
 
+        self._attempt = 0
         try:
             async for ws in connect(self.uri, process_exception=verdict, reconnect_delays=delays, **self._options()):
-                failures = 0
+                failures, self._attempt = 0, 0
                 conn = await self._open(ws)
                 if not ready.done():
                     ready.set_result(None)
                 await self._read(conn)
                 if self._stopping:
                     break
+                last_error = None
+                announce(0.0)  # websockets reconnects at once after a drop: that is attempt 1
         except ConnectError as exc:
             if not ready.done():
                 ready.set_exception(exc)
-            else:
+            elif not self._stopping:
                 self.report_error(exc)
         finally:
+            if not ready.done():
+                ready.cancel()
+            self._attempt = 0
             runtime.unregister(self)
 
     # -- sending ------------------------------------------------------------------------
 
     def _connected(self) -> Connection:
         if self.connection is None:
-            raise RuntimeError(f"not connected to {self.uri}: await client.start() first")
+            if self.running and self._attempt:
+                raise NotConnectedError(
+                    f"reconnecting to {mask_url(self.uri)} (attempt {self._attempt} of "
+                    f"{self.params.max_reconnect_attempts}): nothing was sent"
+                )
+            if self.running:
+                raise NotConnectedError(f"connecting to {mask_url(self.uri)}: nothing was sent")
+            raise NotConnectedError(f"not connected to {mask_url(self.uri)}: await client.start() first")
         return self.connection
 
     async def send(self, frame: Frame) -> None:

@@ -24,7 +24,10 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.frames import Close
+from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
 from ..serializers.base import FrameSerializer, SerializerError, decode
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from websockets.datastructures import Headers
 
     from ..frames import Frame
+    from .params import TransportParams
 
 __all__ = [
     "Connection",
@@ -100,6 +104,9 @@ class Owner(Protocol):
     events: EventBus
     serializer: FrameSerializer
 
+    @property
+    def params(self) -> TransportParams: ...
+
     async def encode(self, frame: Frame) -> str | bytes: ...
 
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
@@ -132,6 +139,8 @@ class Connection:
         connected_at: ``time.monotonic()`` at the upgrade.
         messages_in, messages_out, bytes_in, bytes_out: WebSocket messages
             and their payload bytes (UTF-8 for text) each way, so far.
+        messages_dropped: messages not sent because the peer did not read
+            (``slow_consumer="drop"``; see :class:`~wskit.transports.params.TransportParams`).
     """
 
     def __init__(
@@ -153,9 +162,14 @@ class Connection:
         self.state = SimpleNamespace()
         self.auth: Any = None
         self.connected_at = time.monotonic()
-        self.client_state = WebSocketState.CONNECTED
+        self._client_state = WebSocketState.CONNECTED
+        self._closed_here = False  # close() started the closing handshake from this side
+        self._gone_notified = False  # DISCONNECTED was emitted
+        self._ended_with: Close | None = None  # set when we dropped TCP ourselves (slow consumer)
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
         self.messages_in = self.messages_out = 0
+        self.messages_dropped = 0
+        self._dropping = False
         self.bytes_in = self.bytes_out = 0
         self._owner = owner
 
@@ -180,19 +194,64 @@ class Connection:
         """The subprotocol negotiated at the upgrade (RFC 6455 §1.9)."""
         return self.websocket.subprotocol
 
+    def _closing(self) -> tuple[Close | None, bool]:
+        """The close frame that ended the connection, and whether this side sent it first.
+
+        RFC 6455 §7.1.5: "the WebSocket Connection Close Code" is the one the
+        closing handshake carried. websockets' own ``close_code`` only looks at
+        the frame received, so a connection this side failed with 1002, 1007
+        or 1009 (the peer never answering) would read 1006. Here the code of
+        whichever side started the closing handshake wins.
+        """
+        if self._ended_with is not None:
+            return self._ended_with, True
+        protocol = self.websocket.protocol
+        received, sent = protocol.close_rcvd, protocol.close_sent
+        if received is not None and (sent is None or protocol.close_rcvd_then_sent):
+            return received, False
+        if sent is not None:
+            return sent, True
+        return None, False
+
     @property
     def close_code(self) -> int | None:
-        """The close code received, 1006 if the connection dropped, ``None`` while open."""
-        return self.websocket.close_code
+        """The close code exchanged (sent or received), 1006 if none was, ``None`` while open."""
+        frame, _ = self._closing()
+        if frame is not None:
+            return frame.code
+        return 1006 if self.websocket.protocol.state is State.CLOSED else None
 
     @property
     def close_reason(self) -> str:
-        return self.websocket.close_reason or ""
+        """The reason that came with :attr:`close_code`."""
+        frame, _ = self._closing()
+        return "" if frame is None else frame.reason
+
+    @property
+    def close_initiator(self) -> Literal["server", "client"] | None:
+        """Which side started the closing handshake; ``None`` while open or when TCP just dropped."""
+        frame, local = self._closing()
+        if frame is None:
+            return None
+        server_side = isinstance(self.websocket, ServerConnection)
+        return "server" if server_side == local else "client"
 
     @property
     def latency(self) -> float:
         """The last ping round trip in seconds (keepalive or :meth:`ping`); 0 before the first."""
         return self.websocket.latency
+
+    @property
+    def client_state(self) -> WebSocketState:
+        """The peer's side: ``DISCONNECTED`` as soon as the connection is closed,
+        even if no one has read since (a handler that only pushes)."""
+        if self._client_state is WebSocketState.CONNECTED and self.websocket.protocol.state is State.CLOSED:
+            return WebSocketState.DISCONNECTED
+        return self._client_state
+
+    @client_state.setter
+    def client_state(self, value: WebSocketState) -> None:
+        self._client_state = value
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -222,6 +281,7 @@ class Connection:
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
+        self._closed_here = self.websocket.protocol.state is State.OPEN
         await self.websocket.close(code, _fit_reason(reason or ""))
         self.client_state = WebSocketState.DISCONNECTED
 
@@ -378,12 +438,78 @@ class Connection:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
         if self.application_state is WebSocketState.DISCONNECTED:
+            if not self._closed_here:  # the peer went away (cleanup closed our side after it)
+                raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
+        ws = self.websocket
+        params = self._owner.params
+        # The data path pays one buffer-size check; the rest runs only when the
+        # peer is behind (this write would make websockets wait for it).
+        buffered = ws.transport.get_write_buffer_size()
         try:
-            await self.websocket.send(data)
+            if buffered + len(data) <= params.write_limit:
+                await ws.send(data)
+            elif self._over_send_buffer(buffered):
+                return  # dropped, per the "drop" policy (counted and reported)
+            else:
+                try:
+                    async with asyncio.timeout(params.send_timeout):
+                        await ws.send(data)  # the message is written before the wait: a timeout loses nothing
+                except TimeoutError:
+                    self._slow_consumer(
+                        ws.transport.get_write_buffer_size(), f"a send waited more than {params.send_timeout} s"
+                    )
         except ConnectionClosed as exc:
             raise self._disconnect(exc) from None
         self._emit(Direction.OUT, data, frame)
+
+    # -- slow consumers -------------------------------------------------------
+
+    def _over_send_buffer(self, buffered: int) -> bool:
+        """Apply the slow-consumer policy if ``buffered`` bytes exceed ``max_send_buffer``.
+
+        Returns:
+            True when the message must be dropped (``"drop"`` policy).
+
+        Raises:
+            WebSocketDisconnect: ``"close"`` policy: the connection was closed with 1008.
+        """
+        limit = self._owner.params.max_send_buffer
+        if limit is None or buffered <= limit:
+            self._dropping = False
+            return False
+        return self._slow_consumer(buffered, f"{buffered} bytes unread, over max_send_buffer={limit}")
+
+    def _slow_consumer(self, buffered: int, why: str) -> bool:
+        params = self._owner.params
+        info = {"policy": params.slow_consumer, "buffered": buffered, "why": why}
+        if params.slow_consumer == "drop":
+            self.messages_dropped += 1
+            if not self._dropping:  # one event per episode, not per message
+                self._dropping = True
+                logger.warning("connection #%s is a slow consumer: %s; dropping messages", self.id, why)
+                self._owner.events.emit(Event(EventKind.SLOW_CONSUMER, self._owner, self, info=info))
+            return True
+        reason = _fit_reason(f"slow consumer: {why}")
+        logger.warning("connection #%s is a slow consumer: %s; closing it with 1008", self.id, why)
+        self._owner.events.emit(Event(EventKind.SLOW_CONSUMER, self._owner, self, info=info))
+        self._abort(1008, reason)
+        raise WebSocketDisconnect(1008, reason)
+
+    def _abort(self, code: int, reason: str) -> None:
+        """End the connection with ``code`` at once, dropping TCP.
+
+        A peer that does not read would never receive a close frame queued
+        behind what it has not read, and websockets would wait
+        ``close_timeout`` for its answer; aborting frees the buffer now. The
+        peer sees the TCP connection reset (1006); this side records ``code``.
+        """
+        if self.application_state is WebSocketState.DISCONNECTED:
+            return
+        self.application_state = WebSocketState.DISCONNECTED
+        self._closed_here = True
+        self._ended_with = Close(code, reason)
+        self.websocket.transport.abort()
 
     async def send_text(self, data: str) -> None:
         """Send a text message."""

@@ -35,6 +35,23 @@ class TransportParams:
         max_queue: incoming frames buffered before reading pauses (backpressure).
         ping_interval, ping_timeout: keepalive pings (RFC 6455 §5.5.2); ``None`` disables.
         open_timeout, close_timeout: bounds on the opening and closing handshakes.
+        write_limit: bytes a connection may buffer before ``send`` waits for
+            the peer to read (websockets' high-water mark).
+        send_timeout: seconds one ``send`` may wait for a peer that does not
+            read before the slow-consumer policy applies; ``None`` waits forever.
+        max_send_buffer: bytes that may wait in one connection's write buffer;
+            past it the slow-consumer policy applies before anything more is
+            written (this is what bounds ``broadcast``); ``None`` for no limit.
+        slow_consumer: what happens to a peer that does not keep up with what
+            we send: ``"close"`` (default) closes it with 1008 (policy
+            violation: the peer broke the rule "read what you asked for";
+            1013 "try again later" is kept for a full server, so the two read
+            apart in logs) and aborts the TCP connection, since a close frame
+            queued behind megabytes it does not read would never arrive;
+            ``"drop"`` keeps the connection and drops what does not fit,
+            counting it in ``connection.messages_dropped``. Either way one
+            ``slow_consumer`` event says so. Keepalive cannot catch such a
+            peer: websockets' ping waits for the write buffer to drain first.
     """
 
     serializer: FrameSerializer | None = None
@@ -49,6 +66,10 @@ class TransportParams:
     ping_timeout: float | None = 20.0
     open_timeout: float | None = 10.0
     close_timeout: float | None = 10.0
+    write_limit: int = 2**15
+    send_timeout: float | None = 10.0
+    max_send_buffer: int | None = 4 * 2**20
+    slow_consumer: Literal["close", "drop"] = "close"
 
     def websockets_options(self) -> dict[str, Any]:
         """The keyword arguments these map to in websockets' ``serve``/``connect``."""
@@ -60,6 +81,7 @@ class TransportParams:
             "ping_timeout": self.ping_timeout,
             "open_timeout": self.open_timeout,
             "close_timeout": self.close_timeout,
+            "write_limit": self.write_limit,
         }
 
 

@@ -20,17 +20,20 @@ import contextlib
 import errno
 import inspect
 import logging
-import weakref
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.asyncio.server import broadcast as ws_broadcast
+from websockets.exceptions import InvalidMessage as InvalidHTTP
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from .. import runtime
 from ..events import Direction, EventKind
 from ..frames import Frame
+from ..redact import mask_text
 from .base import BaseTransport, FrameStream
 from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
@@ -38,10 +41,45 @@ from .pages import page_response
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
 
-__all__ = ["WebsocketServerTransport"]
+__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "WebsocketServerTransport"]
 
 logger = logging.getLogger("wskit")
 F = TypeVar("F", bound=Handler)
+
+#: At most this many failed opening handshakes per second become events and log lines.
+HANDSHAKE_REPORTS_PER_SECOND = 10
+#: Seconds ``stop(timeout)`` may take beyond ``timeout`` to tear down what it cancelled.
+STOP_GRACE = 0.5
+
+
+class _ServerConnection(ServerConnection):
+    """websockets' server connection, telling its wskit server what websockets keeps to itself.
+
+    websockets answers failed upgrades (random bytes, plain HTTP -> 426, wrong
+    version -> 400) and notices a peer gone without calling any handler; these
+    two hooks turn both into wskit events. One subclass per server (see
+    :meth:`WebsocketServerTransport.start`) carries the server.
+    """
+
+    wskit_server: ClassVar[WebsocketServerTransport]
+    wskit_conn: Connection | None = None  # set once the handler runs
+    wskit_answered = False  # our process_request already answered with an HTTP status
+
+    async def handshake(self, *args: Any, **kwargs: Any) -> None:
+        failure: BaseException | None = None
+        try:
+            await super().handshake(*args, **kwargs)
+        except BaseException as exc:  # open_timeout cancels us; report, then let it go on
+            failure = exc
+            raise
+        finally:
+            if self.protocol.state is not State.OPEN:
+                self.wskit_server._handshake_failed(self, failure)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.wskit_conn is not None:
+            self.wskit_server._lost(self.wskit_conn)
 
 
 class WebsocketServerTransport(BaseTransport):
@@ -80,13 +118,15 @@ class WebsocketServerTransport(BaseTransport):
         self._server: Server | None = None
         self._address: tuple[str, int] | None = None
         self._clients: dict[int, Connection] = {}
-        # connections between the auth hook and the handler: (conn, route, close code and reason)
-        # (weak: a handshake that fails after the hook never reaches the handler)
-        self._pending: weakref.WeakKeyDictionary[
-            ServerConnection, tuple[Connection, Route | None, tuple[int, str] | None]
-        ] = weakref.WeakKeyDictionary()
+        # connections between the auth hook and the handler: (conn, route, close code and reason).
+        # Emptied when the handler starts or the handshake fails (_ServerConnection.handshake),
+        # so upgrades that websockets refuses after process_request leave nothing behind.
+        self._pending: dict[ServerConnection, tuple[Connection, Route | None, tuple[int, str] | None]] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
+        self._handshake_window = 0.0
+        self._handshake_reports = self._handshake_suppressed = 0
         self._handlers_running: dict[int, asyncio.Task[Any]] = {}
+        self._live: set[ServerConnection] = set()  # upgraded connections whose handler has not returned
 
     def __repr__(self) -> str:
         where = self.url if self._server else f"{self.host}:{self.port} (stopped)"
@@ -176,6 +216,7 @@ class WebsocketServerTransport(BaseTransport):
                 self.host,
                 self.port,
                 process_request=self._process_request,
+                create_connection=type("ServerConnection", (_ServerConnection,), {"wskit_server": self}),
                 origins=self.params.origins,  # type: ignore[arg-type]
                 subprotocols=self.params.subprotocols,  # type: ignore[arg-type]
                 **self.params.websockets_options(),
@@ -196,8 +237,11 @@ class WebsocketServerTransport(BaseTransport):
     async def stop(self, code: int = 1001, reason: str = "server stopping", timeout: float = 5.0) -> None:
         """Close every client (1001 going away by default), stop listening, fire ``STOPPED``.
 
-        Handlers still running ``timeout`` seconds after their connection
-        closed (one that never reads, say) are cancelled, so stopping never hangs.
+        ``timeout`` bounds the whole stop: what is still running then —
+        handlers that hang, closing handshakes with peers that do not answer
+        (websockets would wait ``close_timeout`` for each) — is cancelled and
+        its TCP connection aborted, and ``stop`` returns within about
+        :data:`STOP_GRACE` seconds more.
         """
         server, self._server = self._server, None
         if server is None:
@@ -209,7 +253,12 @@ class WebsocketServerTransport(BaseTransport):
             except TimeoutError:
                 for task in self._handlers_running.values():
                     task.cancel()
-                await server.wait_closed()
+                for ws in list(self._live):
+                    ws.transport.abort()
+                try:
+                    await asyncio.wait_for(asyncio.shield(server.wait_closed()), STOP_GRACE)
+                except TimeoutError:
+                    logger.warning("%r: handlers still running after stop(timeout=%s); left behind", self, timeout)
         finally:
             for timer in self._timers.values():
                 timer.cancel()
@@ -228,9 +277,77 @@ class WebsocketServerTransport(BaseTransport):
     # -- connections --------------------------------------------------------------
 
     def _reject_http(self, status: int, text: str, ws: ServerConnection) -> Response:
+        if isinstance(ws, _ServerConnection):
+            ws.wskit_answered = True
         self._emit(EventKind.REJECTED, code=status, reason=text)
         self._spawn(self._call_handlers("on_client_rejected", None, status, text), "wskit.on_client_rejected")
         return ws.respond(status, text + "\n")
+
+    def _handshake_failed(self, ws: _ServerConnection, failure: BaseException | None) -> None:
+        """An upgrade that websockets refused or that never completed: forget it, report it.
+
+        Reports are rate-limited (:data:`HANDSHAKE_REPORTS_PER_SECOND`): a flood
+        of junk connections gives a few events, the last one counting what was
+        left out, and costs no memory.
+        """
+        self._pending.pop(ws, None)
+        if ws.wskit_answered:
+            return  # our own refusal (404, auth): already reported
+        exc = ws.protocol.handshake_exc or failure
+        response = ws.response
+        if response is not None:
+            status: int | None = response.status_code
+        elif isinstance(exc, InvalidHTTP):
+            status = 400  # websockets answered "invalid HTTP request" itself
+        else:
+            status = None
+        if exc is None and status is None:
+            return  # TCP opened and closed with nothing said: nothing to report
+        if isinstance(exc, TimeoutError):
+            text = f"opening handshake timed out after {self.params.open_timeout} s"
+        elif exc is not None:
+            text = f"{type(exc).__name__}: {exc}"
+            if exc.__cause__ is not None:
+                text += f" ({exc.__cause__})"
+        else:
+            text = f"HTTP {status}"
+        now = time.monotonic()
+        if now - self._handshake_window >= 1.0:
+            self._handshake_window, self._handshake_reports = now, 0
+        if self._handshake_reports >= HANDSHAKE_REPORTS_PER_SECOND:
+            self._handshake_suppressed += 1
+            return
+        self._handshake_reports += 1
+        remote = ws.remote_address
+        info: dict[str, Any] = {"stage": "handshake", "peer": f"{remote[0]}:{remote[1]}" if remote else None}
+        if self._handshake_suppressed:
+            info["suppressed"], self._handshake_suppressed = self._handshake_suppressed, 0
+        logger.warning("%s: opening handshake failed from %s: %s", type(self).__name__, info["peer"], text)
+        self._emit(EventKind.REJECTED, code=status, reason=mask_text(text), info=info)
+        if self._handlers.get("on_client_rejected"):
+            self._spawn(self._call_handlers("on_client_rejected", None, status, text), "wskit.on_client_rejected")
+
+    def _lost(self, conn: Connection) -> None:
+        """The TCP connection of an admitted client closed (websockets saw it, whoever reads)."""
+        if self._clients.get(conn.id) is conn:
+            del self._clients[conn.id]
+        if not conn._gone_notified:
+            self._spawn(self._disconnected(conn), f"wskit.disconnected#{conn.id}")
+
+    async def _disconnected(self, conn: Connection) -> None:
+        """Fire ``DISCONNECTED`` / ``on_client_disconnected`` once per connection."""
+        if conn._gone_notified:
+            return
+        conn._gone_notified = True
+        conn.client_state = WebSocketState.DISCONNECTED
+        await self._notify(
+            EventKind.DISCONNECTED,
+            "on_client_disconnected",
+            conn,
+            code=conn.close_code,
+            reason=conn.close_reason,
+            info={"initiator": conn.close_initiator},
+        )
 
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         """Before the upgrade: serve the page (``params.html``), route, build the connection, run the auth hook."""
@@ -281,6 +398,17 @@ class WebsocketServerTransport(BaseTransport):
     async def _handle(self, ws: ServerConnection) -> None:
         """After the upgrade: admit, notify, run the handler, clean up."""
         conn, route, close_now = self._pending.pop(ws)
+        self._live.add(ws)
+        try:
+            await self._serve(ws, conn, route, close_now)
+        finally:
+            self._live.discard(ws)
+
+    async def _serve(
+        self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
+    ) -> None:
+        if isinstance(ws, _ServerConnection):
+            ws.wskit_conn = conn
         if close_now is not None:
             await self._reject(conn, *close_now)
             return
@@ -317,14 +445,7 @@ class WebsocketServerTransport(BaseTransport):
             self._clients.pop(conn.id, None)
             self._handlers_running.pop(conn.id, None)
             await conn.close()
-            conn.client_state = WebSocketState.DISCONNECTED
-            await self._notify(
-                EventKind.DISCONNECTED,
-                "on_client_disconnected",
-                conn,
-                code=conn.close_code,
-                reason=conn.close_reason,
-            )
+            await self._disconnected(conn)
 
     async def _session_timer(self, conn: Connection) -> None:
         assert self.params.session_timeout is not None
@@ -338,14 +459,28 @@ class WebsocketServerTransport(BaseTransport):
     # -- sending to everyone ----------------------------------------------------
 
     async def broadcast(self, message: Frame | str | bytes) -> int:
-        """Send to every connected client at once; returns how many.
+        """Send to every connected client at once; returns how many it was written to.
 
-        A frame is serialized once. Built on websockets' ``broadcast``: no
-        backpressure, and clients that are closing are skipped.
+        A frame is serialized once. Built on websockets' ``broadcast``, which
+        never waits for a peer: so before writing, each client's write buffer
+        is checked against ``params.max_send_buffer`` and a client past it gets
+        the slow-consumer policy (closed with 1008, or the message dropped and
+        counted) instead of more memory. Clients already closing are skipped
+        and not counted.
         """
         data = message if isinstance(message, (str, bytes)) else await self.encode(message)
         frame = None if isinstance(message, (str, bytes)) else message
-        targets = [c for c in self._clients.values() if c.application_state is WebSocketState.CONNECTED]
+        targets = []
+        for conn in self._clients.values():
+            ws = conn.websocket
+            if conn.application_state is not WebSocketState.CONNECTED or ws.protocol.state is not State.OPEN:
+                continue
+            try:
+                if conn._over_send_buffer(ws.transport.get_write_buffer_size()):
+                    continue  # dropped for this client
+            except WebSocketDisconnect:
+                continue  # closed as a slow consumer
+            targets.append(conn)
         ws_broadcast([c.websocket for c in targets], data)
         for conn in targets:
             conn._emit(Direction.OUT, data, frame)

@@ -1,0 +1,73 @@
+"""Masking secrets before they reach a repr, a log line, an event or a close reason.
+
+Tokens travel in query strings (``?token=...``), ``Authorization`` headers,
+cookies and URL user-info; all of them end up in messages people paste into
+issues and notebooks they share. One helper masks them everywhere, so a
+secret is shown as ``***`` wherever wskit prints, logs or reports it. The
+real values stay available to the code that needs them
+(``websocket.query_params``, ``websocket.headers``, ``client.uri``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["MASK", "is_secret", "mask_headers", "mask_text", "mask_url", "mask_value"]
+
+MASK = "***"
+
+# Names whose values are secrets: query parameters, header names, form fields.
+_SECRET_NAME = re.compile(
+    r"(token|passw(or)?d|pwd|secret|api[-_]?key|apikey|auth|credential|session|cookie|signature|sig$|jwt)",
+    re.IGNORECASE,
+)
+# name=value pairs (query strings, cookies, log text), "Bearer xyz", URL user:password@.
+_PAIR = re.compile(r"(?P<name>[A-Za-z0-9_.\-]+)(?P<sep>=|:\s*)(?P<value>[^\s&;,'\"<>]+)")
+_SCHEME_AUTH = re.compile(r"\b(?P<scheme>Bearer|Basic|Token|Digest)\s+(?P<value>[A-Za-z0-9._~+/=\-]+)", re.IGNORECASE)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^/@:\s]*):(?P<password>[^/@\s]*)@", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    """True if a parameter, header or cookie called ``name`` holds a secret."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def mask_value(name: str, value: str) -> str:
+    """``value``, or ``***`` when ``name`` says it is a secret."""
+    return MASK if is_secret(name) else value
+
+
+def mask_url(url: str) -> str:
+    """``url`` with secret query values and a user-info password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return mask_text(url)
+    netloc = parts.netloc
+    if "@" in netloc and ":" in netloc.rpartition("@")[0]:
+        user = netloc.rpartition("@")[0].partition(":")[0]
+        netloc = f"{user}:{MASK}@{netloc.rpartition('@')[2]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret(k) for k, _ in pairs):
+            query = urlencode([(k, mask_value(k, v)) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def mask_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Header pairs with the values of ``Authorization``, ``Cookie`` and other secret headers masked."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [(k, MASK if is_secret(k) else v) for k, v in items]
+
+
+def mask_text(text: str) -> str:
+    """Free text (an error message, a close reason) with secrets that look like secrets masked:
+    ``token=abc`` / ``password: abc`` pairs, ``Bearer abc``, and ``user:password@`` in URLs."""
+    if not text:
+        return text
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    text = _SCHEME_AUTH.sub(lambda m: f"{m['scheme']} {MASK}", text)
+    return _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if is_secret(m["name"]) else m[0], text)
