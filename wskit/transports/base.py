@@ -19,17 +19,19 @@ import contextlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar, Generic, TypeVar
 
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
-from ..serializers.base import FrameSerializer, SerializerError, encode, setup
+from ..serializers.base import FrameSerializer, SerializerError, decode_sync, encode_sync, setup
 from ..serializers.raw import RawSerializer
 from .connection import Connection, WebSocketDisconnect, WebSocketException
+from .datastructures import WebSocketState
 from .params import TransportParams
 
 __all__ = ["BaseTransport", "FrameStream"]
@@ -91,18 +93,24 @@ class FrameStream(Generic[T]):
             TimeoutError: nothing arrived within ``timeout`` seconds.
             StopAsyncIteration: the stream is closed and empty.
         """
-        if not self._items:  # the timeout scope costs ~2 µs: only enter it to wait
-            async with asyncio.timeout(timeout):
-                while not self._items:
-                    if self._closed:
-                        raise StopAsyncIteration
-                    self._waiter = asyncio.get_running_loop().create_future()
-                    try:
-                        await self._waiter
-                    finally:
-                        self._waiter = None
+        if not self._items:
+            if timeout is None:  # a timeout scope costs ~2 µs: enter one only for a real bound
+                await self._wait()
+            else:
+                async with asyncio.timeout(timeout):
+                    await self._wait()
         item: T = self._items.popleft()
         return item
+
+    async def _wait(self) -> None:
+        while not self._items:
+            if self._closed:
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
     def close(self) -> None:
         """Stop collecting frames; what is queued can still be read."""
@@ -208,7 +216,12 @@ class BaseTransport:
                 logger.debug("%s handler %r: peer disconnected", name, handler)
             except Exception as exc:
                 conn = next((a for a in args if isinstance(a, Connection)), None)
-                self.report_error(exc, conn, handler=getattr(handler, "__qualname__", repr(handler)), event=name)
+                self._handler_failed(name, handler, exc, conn)
+
+    def _handler_failed(
+        self, name: str, handler: Callable[..., Any], error: Exception, connection: Connection | None
+    ) -> None:
+        self.report_error(error, connection, handler=getattr(handler, "__qualname__", repr(handler)), event=name)
 
     def _emit(self, kind: EventKind, connection: Connection | None = None, **fields: Any) -> None:
         if self.events.active:
@@ -251,21 +264,89 @@ class BaseTransport:
     # -- frames -----------------------------------------------------------------
 
     async def encode(self, frame: Frame) -> str | bytes:
-        """Serialize ``frame`` for the wire (adding a WAV header when asked)."""
+        """Serialize ``frame`` for the wire (adding a WAV header when asked).
+
+        Raises:
+            SerializerError: the serializer failed (also reported as an error event).
+        """
+        data = self._encode(frame)
+        if isinstance(data, (str, bytes)):
+            return data
+        return await data
+
+    def _encode(self, frame: Frame, connection: Connection | None = None) -> str | bytes | Awaitable[str | bytes]:
+        """:meth:`encode` without a coroutine layer when the serializer is synchronous.
+
+        Returns the message, or an awaitable for it from an async serializer.
+        A failure is reported (with ``connection``, when one is sending) and raised.
+        """
         if self.params.add_wav_header and isinstance(frame, AudioFrame):
             from ..audio.wav import frame_with_header
 
             frame = frame_with_header(frame)
         try:
-            return await encode(self.serializer, frame)
+            data = encode_sync(self.serializer, frame)
         except SerializerError as exc:
-            self.report_error(exc)
+            self.report_error(exc, connection)
+            raise
+        if isinstance(data, (str, bytes)):
+            return data
+        return self._encode_later(data, connection)
+
+    async def _encode_later(self, pending: Awaitable[str | bytes], connection: Connection | None) -> str | bytes:
+        try:
+            return await pending
+        except SerializerError as exc:
+            self.report_error(exc, connection)
             raise
 
     async def _read_frames(self, conn: Connection) -> None:
-        """The read loop of an event-driven connection: decode, then ``on_frame``."""
-        async for frame in conn.iter_frames():
-            await self._call_handlers("on_frame", conn, frame)
+        """The read loop of an event-driven connection: decode, then ``on_frame``.
+
+        Every message of an event-driven connection passes here, so this is
+        one flat loop: with a synchronous serializer and synchronous
+        ``on_frame`` handlers a message costs one ``await`` (websockets'
+        ``recv``) and no coroutine of wskit's. An async serializer or handler
+        is awaited in place, so frames stay in order either way. Serializer and
+        handlers are looked up per message: both may change on a live transport.
+        """
+        if conn.application_state is WebSocketState.CONNECTING:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+        recv = conn.websocket.recv
+        protocol = conn.websocket.protocol
+        handlers = self._handlers
+        emit = conn._emit
+        incoming, gone, closed = Direction.IN, WebSocketState.DISCONNECTED, State.CLOSED  # ~70 ns per enum lookup
+        while True:
+            # As Connection.receive_frame: nothing more is read once the peer is gone.
+            if conn._client_state is gone or protocol.state is closed:
+                return
+            try:
+                data = await recv()
+            except ConnectionClosed as exc:
+                conn._disconnect(exc)
+                return
+            try:
+                frame = decode_sync(self.serializer, data)
+                if frame is not None and not isinstance(frame, Frame):
+                    frame = await frame
+            except SerializerError as exc:
+                emit(incoming, data, None)
+                self.report_error(exc, conn)
+                continue
+            emit(incoming, data, frame)
+            if frame is None:
+                logger.debug("serializer skipped a message on connection #%s", conn.id)
+                continue
+            for handler in handlers.get("on_frame", ()):
+                try:
+                    result = handler(self, conn, frame)
+                    if result is not None and inspect.isawaitable(result):
+                        await result
+                except WebSocketDisconnect:
+                    logger.debug("on_frame handler %r: peer disconnected", handler)
+                except Exception as exc:
+                    self._handler_failed("on_frame", handler, exc, conn)
 
 
 def _close_of(error: BaseException) -> tuple[int | None, str]:

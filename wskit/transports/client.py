@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -135,9 +135,7 @@ class WebsocketClientTransport(BaseTransport):
             self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
         runtime.register(self)
 
-    async def stop(
-        self, code: int = 1000, reason: str = "client stopping", timeout: float | None = None
-    ) -> None:
+    async def stop(self, code: int = 1000, reason: str = "client stopping", timeout: float | None = None) -> None:
         """Close the connection (``code``, 1000 by default) and stop reconnecting, at once.
 
         Args:
@@ -276,9 +274,21 @@ class WebsocketClientTransport(BaseTransport):
             raise NotConnectedError(f"not connected to {mask_url(self.uri)}: await client.start() first")
         return self.connection
 
-    async def send(self, frame: Frame) -> None:
-        """Send a frame through the serializer."""
-        await self._connected().send(frame)
+    def send(self, frame: Frame) -> Coroutine[Any, Any, None]:
+        """Send a frame through the serializer: ``await client.send(frame)``.
+
+        A plain function handing back the connection's ``send`` coroutine, so a
+        message pays no coroutine layer of its own; without a connection the
+        :class:`NotConnectedError` is raised when the result is awaited, as
+        from any coroutine.
+        """
+        conn = self.connection
+        if conn is None:
+            return self._not_connected()
+        return conn.send(frame)
+
+    async def _not_connected(self) -> None:
+        self._connected()  # raises NotConnectedError saying why
 
     async def send_text(self, data: str) -> None:
         await self._connected().send_text(data)
