@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 from collections import deque
@@ -23,6 +24,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar, Generic, TypeVar
 
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
 from websockets.protocol import State
 
 from .. import runtime
@@ -32,6 +35,7 @@ from ..serializers.base import FrameSerializer, SerializerError, decode_sync, en
 from ..serializers.raw import RawSerializer
 from .connection import Connection, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
+from .delivery import DirectDelivery
 from .params import TransportParams
 
 __all__ = ["BaseTransport", "FrameStream"]
@@ -143,9 +147,27 @@ class BaseTransport:
     def __init__(self, params: TransportParams) -> None:
         self.params = params
         self.events = EventBus()
-        self.serializer: FrameSerializer = params.serializer or RawSerializer()
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._direct = False  # messages may be handled in websockets' callback (see _refresh_direct)
+        self.serializer = params.serializer or RawSerializer()
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def serializer(self) -> FrameSerializer:
+        """Turns frames into messages and back; may be swapped on a live transport."""
+        return self._serializer
+
+    @serializer.setter
+    def serializer(self, serializer: FrameSerializer) -> None:
+        self._serializer = serializer
+        self._refresh_direct()
+
+    def _refresh_direct(self) -> None:
+        """Decide, when the serializer or the ``on_frame`` handlers change, whether
+        incoming messages may be handled in websockets' protocol callback
+        (:mod:`wskit.transports.delivery`): only when nothing there is ``async``."""
+        handlers = self._handlers.get("on_frame", ())
+        self._direct = not _is_async(self._serializer.deserialize) and not any(_is_async(h) for h in handlers)
 
     # -- lifetime (runtime.ManagedTransport) ----------------------------------
 
@@ -199,12 +221,14 @@ class BaseTransport:
         if name not in self.EVENTS:
             raise ValueError(f"{type(self).__name__} has no event {name!r}; known: {', '.join(sorted(self.EVENTS))}")
         self._handlers.setdefault(name, []).append(handler)
+        self._refresh_direct()
 
     def remove_event_handler(self, name: str, handler: Callable[..., Any]) -> None:
         """Unregister ``handler``; unknown handlers are ignored."""
         handlers = self._handlers.get(name, [])
         if handler in handlers:
             handlers.remove(handler)
+            self._refresh_direct()
 
     async def _call_handlers(self, name: str, *args: Any) -> None:
         for handler in self._handlers.get(name, ()):
@@ -303,15 +327,28 @@ class BaseTransport:
     async def _read_frames(self, conn: Connection) -> None:
         """The read loop of an event-driven connection: decode, then ``on_frame``.
 
-        Every message of an event-driven connection passes here, so this is
-        one flat loop: with a synchronous serializer and synchronous
-        ``on_frame`` handlers a message costs one ``await`` (websockets'
-        ``recv``) and no coroutine of wskit's. An async serializer or handler
-        is awaited in place, so frames stay in order either way. Serializer and
-        handlers are looked up per message: both may change on a live transport.
+        With a synchronous serializer and synchronous ``on_frame`` handlers,
+        messages are handled in websockets' protocol callback as they are
+        parsed (:meth:`_deliver`), and this loop only takes what cannot be
+        (see :mod:`wskit.transports.delivery`). Otherwise every message comes
+        here: one flat loop, one ``await`` for websockets' ``recv`` and the
+        async serializer or handler awaited in place, so frames stay in order.
+        Serializer and handlers are looked up per message: both may change on
+        a live transport.
         """
         if conn.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+        ws = conn.websocket
+        direct = ws if isinstance(ws, DirectDelivery) else None
+        if direct is not None:
+            direct.wskit_sink = functools.partial(self._deliver, conn)
+        try:
+            await self._read_loop(conn, direct)
+        finally:
+            if direct is not None:
+                direct.wskit_sink = None
+
+    async def _read_loop(self, conn: Connection, direct: DirectDelivery | None) -> None:
         recv = conn.websocket.recv
         protocol = conn.websocket.protocol
         handlers = self._handlers
@@ -326,27 +363,141 @@ class BaseTransport:
             except ConnectionClosed as exc:
                 conn._disconnect(exc)
                 return
+            if direct is not None:
+                direct.wskit_read()
+                direct.wskit_busy = True
+                pending = direct.wskit_pending
+                if pending is not None:  # a message handed over earlier is still being handled
+                    direct.wskit_pending = None
+                    await asyncio.wait({pending})
             try:
-                frame = decode_sync(self.serializer, data)
-                if frame is not None and not isinstance(frame, Frame):
-                    frame = await frame
+                try:
+                    frame = decode_sync(self.serializer, data)
+                    if frame is not None and not isinstance(frame, Frame):
+                        frame = await frame
+                except SerializerError as exc:
+                    emit(incoming, data, None)
+                    self.report_error(exc, conn)
+                    continue
+                emit(incoming, data, frame)
+                if frame is None:
+                    logger.debug("serializer skipped a message on connection #%s", conn.id)
+                    continue
+                for handler in handlers.get("on_frame", ()):
+                    try:
+                        result = handler(self, conn, frame)
+                        if result is not None and inspect.isawaitable(result):
+                            await result
+                    except WebSocketDisconnect:
+                        logger.debug("on_frame handler %r: peer disconnected", handler)
+                    except Exception as exc:
+                        self._handler_failed("on_frame", handler, exc, conn)
+            finally:
+                if direct is not None:
+                    direct.wskit_busy = False
+
+    def _deliver(self, conn: Connection, message: WsFrame) -> bool:
+        """Handle one whole message inside websockets' protocol callback.
+
+        Returns ``False`` to leave it to the read loop: the transport has
+        something async, the peer is gone, or text is not valid UTF-8
+        (websockets' ``recv()`` closes with 1007 as usual). Nothing raises
+        out of here into websockets.
+        """
+        if not self._direct or conn._client_state is WebSocketState.DISCONNECTED:
+            return False
+        data: str | bytes
+        if message.opcode is Opcode.TEXT:
+            try:
+                data = bytes(message.data).decode() if type(message.data) is not bytes else message.data.decode()
+            except UnicodeDecodeError:
+                return False
+        else:
+            data = message.data if type(message.data) is bytes else bytes(message.data)
+        try:
+            rest = self._handle_now(conn, data)
+        except Exception as exc:  # a bug of ours: report it, never break websockets' callback
+            self.report_error(exc, conn)
+            return True
+        if rest is not None:
+            # A serializer or handler written as a plain function returned an awaitable:
+            # finish this message in a task; the read loop, which takes the next ones, waits for it.
+            self._direct = False
+            assert isinstance(conn.websocket, DirectDelivery)
+            conn.websocket.wskit_pending = self._spawn(rest, f"wskit.message#{conn.id}")
+        return True
+
+    def _handle_now(self, conn: Connection, data: str | bytes) -> Coroutine[Any, Any, None] | None:
+        """What the read loop does with a message, without awaiting: decode,
+        emit, ``on_frame``. Returns a coroutine for the rest if something
+        turned out to need an ``await`` (``None`` when all is done)."""
+        try:
+            frame = decode_sync(self.serializer, data)
+        except SerializerError as exc:
+            conn._emit(Direction.IN, data, None)
+            self.report_error(exc, conn)
+            return None
+        if frame is not None and not isinstance(frame, Frame):
+            return self._handle_later(conn, data, frame, None, 0)
+        conn._emit(Direction.IN, data, frame)
+        if frame is None:
+            logger.debug("serializer skipped a message on connection #%s", conn.id)
+            return None
+        handlers = self._handlers.get("on_frame", ())
+        for i, handler in enumerate(handlers):
+            try:
+                result = handler(self, conn, frame)
+                if result is not None and inspect.isawaitable(result):
+                    return self._handle_later(conn, data, frame, (handler, result), i + 1)
+            except WebSocketDisconnect:
+                logger.debug("on_frame handler %r: peer disconnected", handler)
+            except Exception as exc:
+                self._handler_failed("on_frame", handler, exc, conn)
+        return None
+
+    async def _handle_later(
+        self,
+        conn: Connection,
+        data: str | bytes,
+        decoding: Frame | Awaitable[Frame | None],
+        running: tuple[Callable[..., Any], Awaitable[Any]] | None,
+        next_handler: int,
+    ) -> None:
+        """The rest of :meth:`_handle_now`, from the first awaitable it met."""
+        if isinstance(decoding, Frame):
+            frame: Frame | None = decoding
+        else:
+            try:
+                frame = await decoding
             except SerializerError as exc:
-                emit(incoming, data, None)
+                conn._emit(Direction.IN, data, None)
                 self.report_error(exc, conn)
-                continue
-            emit(incoming, data, frame)
+                return
+            conn._emit(Direction.IN, data, frame)
             if frame is None:
                 logger.debug("serializer skipped a message on connection #%s", conn.id)
-                continue
-            for handler in handlers.get("on_frame", ()):
-                try:
+                return
+        handlers = self._handlers.get("on_frame", [])
+        calls: list[tuple[Callable[..., Any], Awaitable[Any] | None]] = [running] if running else []
+        calls += [(handler, None) for handler in handlers[next_handler:]]
+        for handler, result in calls:
+            try:
+                if result is None:
                     result = handler(self, conn, frame)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
-                except WebSocketDisconnect:
-                    logger.debug("on_frame handler %r: peer disconnected", handler)
-                except Exception as exc:
-                    self._handler_failed("on_frame", handler, exc, conn)
+                if result is not None and inspect.isawaitable(result):
+                    await result
+            except WebSocketDisconnect:
+                logger.debug("on_frame handler %r: peer disconnected", handler)
+            except Exception as exc:
+                self._handler_failed("on_frame", handler, exc, conn)
+
+
+def _is_async(function: object) -> bool:
+    """``async def`` (or an object whose ``__call__`` is), as far as can be told before calling it."""
+    if inspect.iscoroutinefunction(function):
+        return True
+    call = inspect.getattr_static(type(function), "__call__", None)  # a callable object's method
+    return inspect.iscoroutinefunction(call)
 
 
 def _close_of(error: BaseException) -> tuple[int | None, str]:

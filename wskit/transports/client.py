@@ -27,6 +27,7 @@ from ..redact import mask_url
 from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
+from .delivery import DirectClientConnection
 from .params import WebsocketClientParams
 
 __all__ = ["ConnectError", "NotConnectedError", "WebsocketClientTransport"]
@@ -102,6 +103,7 @@ class WebsocketClientTransport(BaseTransport):
         return {
             "additional_headers": self.params.additional_headers,
             "subprotocols": self.params.subprotocols,
+            "create_connection": DirectClientConnection,
             **self.params.websockets_options(),
         }
 

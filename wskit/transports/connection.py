@@ -33,6 +33,7 @@ from ..events import Direction, Event, EventBus, EventKind
 from ..frames import Frame
 from ..serializers.base import FrameSerializer, SerializerError, decode_sync
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
+from .delivery import DirectDelivery
 
 if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
@@ -321,9 +322,12 @@ class Connection:
         if self.client_state is WebSocketState.DISCONNECTED:
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
         try:
-            return await self.websocket.recv()
+            data = await self.websocket.recv()
         except ConnectionClosed as exc:
             raise self._disconnect(exc) from None
+        if isinstance(self.websocket, DirectDelivery):
+            self.websocket.wskit_read()
+        return data
 
     async def receive(self) -> dict[str, Any]:
         """The next message as an ASGI-style dict; a disconnect is a message too."""

@@ -37,6 +37,7 @@ from ..redact import mask_text
 from .base import BaseTransport, FrameStream
 from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
 from .datastructures import WebSocketState
+from .delivery import DirectDelivery
 from .pages import page_response
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
@@ -52,7 +53,7 @@ HANDSHAKE_REPORTS_PER_SECOND = 10
 STOP_GRACE = 0.5
 
 
-class _ServerConnection(ServerConnection):
+class _ServerConnection(DirectDelivery, ServerConnection):
     """websockets' server connection, telling its wskit server what websockets keeps to itself.
 
     websockets answers failed upgrades (random bytes, plain HTTP -> 426, wrong
