@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.metadata
 import os
 import platform
 import pstats
@@ -74,6 +75,7 @@ from wskit import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
+from wskit.cli.loop import loop_factory as choose_loop
 
 HOST = "127.0.0.1"
 LOOP_NAME = "asyncio (default)"
@@ -641,10 +643,8 @@ def main() -> None:
     cfg = QUICK if args.quick else FULL
     if args.loop == "uvloop":
         global loop_factory, LOOP_NAME
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-        LOOP_NAME = f"uvloop {uvloop.__version__}"
+        _, loop_factory = choose_loop("uvloop")  # exits saying "pip install uvloop" when missing
+        LOOP_NAME = f"uvloop {importlib.metadata.version('uvloop')}"
     if args.rounds is not None:
         cfg = Config(**{**cfg.__dict__, "rounds": max(1, min(args.rounds, 50))})
 

@@ -46,10 +46,12 @@ T = TypeVar("T")
 
 
 class FrameStream(Generic[T]):
-    """A bounded queue of incoming frames, filled from a transport's events.
+    """A bounded queue of incoming frames, filled by the transport as they are decoded.
 
-    It subscribes when created (not at the first ``await``), so no frame that
-    arrives in between is missed. When full it drops the oldest item, counts
+    It is registered when created (not at the first ``await``), so no frame
+    that arrives in between is missed. The transport hands it each frame
+    directly, not through the event bus, so reading ``frames()`` builds no
+    :class:`~wskit.events.Event`. When full it drops the oldest item, counts
     it in :attr:`dropped` and emits one error event per overflow episode:
     the data path never waits for a slow reader, and nothing vanishes unseen.
     """
@@ -65,28 +67,27 @@ class FrameStream(Generic[T]):
         self._overflowing = False
         self._closed = False
         self.dropped = 0
-        self._unsubscribe = transport.events.subscribe(self._on_event)
+        transport._streams = (*transport._streams, self)
 
-    def _on_event(self, event: Event) -> None:
-        if event.kind is EventKind.MESSAGE:
-            if event.direction is not Direction.IN or event.frame is None:
-                return
-            item = (event.connection, event.frame) if self._pairs else event.frame
-            if len(self._items) >= self._maxsize:
-                self._items.popleft()
-                self.dropped += 1
-                if not self._overflowing:
-                    self._overflowing = True
-                    self._transport.report_error(
-                        OverflowError(f"frames() reader fell behind: dropping oldest frames (queue of {self._maxsize})")
-                    )
-            elif not self._items:
-                self._overflowing = False
-            self._items.append(item)
-        elif event.kind is EventKind.STOPPED:
-            self._closed = True
-        else:
-            return
+    def _put(self, connection: Connection, frame: Frame) -> None:
+        """Take one decoded incoming frame (called by the transport's connections)."""
+        if len(self._items) >= self._maxsize:
+            self._items.popleft()
+            self.dropped += 1
+            if not self._overflowing:
+                self._overflowing = True
+                self._transport.report_error(
+                    OverflowError(f"frames() reader fell behind: dropping oldest frames (queue of {self._maxsize})")
+                )
+        elif not self._items:
+            self._overflowing = False
+        self._items.append((connection, frame) if self._pairs else frame)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _stop(self) -> None:
+        """The transport stopped: end the stream once what is queued has been read."""
+        self._closed = True
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -118,10 +119,8 @@ class FrameStream(Generic[T]):
 
     def close(self) -> None:
         """Stop collecting frames; what is queued can still be read."""
-        self._closed = True
-        self._unsubscribe()
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self._transport._streams = tuple(s for s in self._transport._streams if s is not self)
+        self._stop()
 
     def __aiter__(self) -> FrameStream[T]:
         return self
@@ -148,6 +147,7 @@ class BaseTransport:
         self.params = params
         self.events = EventBus()
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._streams: tuple[FrameStream[Any], ...] = ()  # frames() readers, fed by connections
         self._direct = False  # messages may be handled in websockets' callback (see _refresh_direct)
         self.serializer = params.serializer or RawSerializer()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -248,6 +248,9 @@ class BaseTransport:
         self.report_error(error, connection, handler=getattr(handler, "__qualname__", repr(handler)), event=name)
 
     def _emit(self, kind: EventKind, connection: Connection | None = None, **fields: Any) -> None:
+        if kind is EventKind.STOPPED:
+            for stream in self._streams:
+                stream._stop()
         if self.events.active:
             self.events.emit(Event(kind, self, connection, **fields))
 
@@ -364,7 +367,8 @@ class BaseTransport:
                 conn._disconnect(exc)
                 return
             if direct is not None:
-                direct.wskit_read()
+                if direct.wskit_queued:  # DirectDelivery.wskit_read(), inlined
+                    direct.wskit_queued -= 1
                 direct.wskit_busy = True
                 pending = direct.wskit_pending
                 if pending is not None:  # a message handed over earlier is still being handled

@@ -107,6 +107,7 @@ class Owner(Protocol):
 
     events: EventBus
     serializer: FrameSerializer
+    _streams: tuple[Any, ...]  # FrameStreams: _put(connection, frame)
 
     @property
     def params(self) -> TransportParams: ...
@@ -307,11 +308,14 @@ class Connection:
         if direction is _IN:
             self.messages_in += 1
             self.bytes_in += size
+            if frame is not None:
+                for stream in self._owner._streams:  # frames() readers
+                    stream._put(self, frame)
         else:
             self.messages_out += 1
             self.bytes_out += size
         bus = self._owner.events
-        if bus.active:
+        if bus._subscribers:  # EventBus.active without the property call: this runs for every message
             bus.emit(Event(_MESSAGE, self._owner, self, direction, raw, size, frame))
 
     # -- receiving ------------------------------------------------------------
