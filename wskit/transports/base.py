@@ -312,7 +312,7 @@ class BaseTransport:
 
             frame = frame_with_header(frame)
         try:
-            data = encode_sync(self.serializer, frame)
+            data = encode_sync(self._serializer, frame)
         except SerializerError as exc:
             self.report_error(exc, connection)
             raise
@@ -376,7 +376,7 @@ class BaseTransport:
                     await asyncio.wait({pending})
             try:
                 try:
-                    frame = decode_sync(self.serializer, data)
+                    frame = decode_sync(self._serializer, data)
                     if frame is not None and not isinstance(frame, Frame):
                         frame = await frame
                 except SerializerError as exc:
@@ -436,7 +436,7 @@ class BaseTransport:
         emit, ``on_frame``. Returns a coroutine for the rest if something
         turned out to need an ``await`` (``None`` when all is done)."""
         try:
-            frame = decode_sync(self.serializer, data)
+            frame = decode_sync(self._serializer, data)
         except SerializerError as exc:
             conn._emit(Direction.IN, data, None)
             self.report_error(exc, conn)
