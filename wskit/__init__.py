@@ -7,6 +7,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 from websockets.frames import CloseCode
 
+from . import auth
 from .events import Direction, Event, EventBus, EventKind
 from .frames import (
     AudioFrame,
@@ -72,6 +73,7 @@ __all__ = [
     "WebsocketServerParams",
     "WebsocketServerTransport",
     "__version__",
+    "auth",
     "run_sync",
     "spawn",
     "stop_all",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .frames import _preview
+from .redact import mask_text
 
 if TYPE_CHECKING:
     from .frames import Frame
@@ -140,7 +141,7 @@ class Event:
         if self.reason:
             parts.append(repr(self.reason))
         if self.error is not None:
-            parts.append(f"{type(self.error).__name__}: {self.error}")
+            parts.append(f"{type(self.error).__name__}: {mask_text(str(self.error))}")
         if info:
             parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
         return " ".join(parts)

@@ -23,10 +23,14 @@ _SECRET_NAME = re.compile(
     r"(token|passw(or)?d|pwd|secret|api[-_]?key|apikey|auth|credential|session|cookie|signature|sig$|jwt)",
     re.IGNORECASE,
 )
-# name=value pairs (query strings, cookies, log text), "Bearer xyz", URL user:password@.
-_PAIR = re.compile(r"(?P<name>[A-Za-z0-9_.\-]+)(?P<sep>=|:\s*)(?P<value>[^\s&;,'\"<>]+)")
+# URLs in text; name=value / "Name: value" pairs (query strings, cookies, headers in log
+# text), where the value may be "Bearer xyz"; a lone "Bearer xyz"; URL user:password@.
+_URL = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+", re.IGNORECASE)
+_PAIR = re.compile(
+    r"(?P<name>[A-Za-z0-9_.\-]+)(?P<sep>=|:\s*)(?P<value>(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s&;,:'\"<>]+)",
+    re.IGNORECASE,
+)
 _SCHEME_AUTH = re.compile(r"\b(?P<scheme>Bearer|Basic|Token|Digest)\s+(?P<value>[A-Za-z0-9._~+/=\-]+)", re.IGNORECASE)
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^/@:\s]*):(?P<password>[^/@\s]*)@", re.IGNORECASE)
 
 
 def is_secret(name: str) -> bool:
@@ -68,6 +72,12 @@ def mask_text(text: str) -> str:
     ``token=abc`` / ``password: abc`` pairs, ``Bearer abc``, and ``user:password@`` in URLs."""
     if not text:
         return text
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    text = _SCHEME_AUTH.sub(lambda m: f"{m['scheme']} {MASK}", text)
-    return _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if is_secret(m["name"]) else m[0], text)
+    text = _URL.sub(_mask_url_match, text)
+    text = _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if is_secret(m["name"]) else m[0], text)
+    return _SCHEME_AUTH.sub(lambda m: f"{m['scheme']} {MASK}", text)
+
+
+def _mask_url_match(match: re.Match[str]) -> str:
+    url = match[0]
+    stripped = url.rstrip(":,.;)]}")  # punctuation after a URL in a sentence
+    return mask_url(stripped) + url[len(stripped) :]

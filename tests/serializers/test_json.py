@@ -134,6 +134,12 @@ class TestDeserialize:
         frame = SERIALIZER.deserialize('{"type":"text","text":"héllo","id":1,"name":"t"}'.encode())
         assert frame == TextFrame("héllo", id=1, name="t")
 
+    def test_untagged_object_is_a_message_frame(self) -> None:
+        frame = SERIALIZER.deserialize('{"op":"add","n":[1,2]}')
+        assert isinstance(frame, MessageFrame) and frame.data == {"op": "add", "n": [1, 2]}
+        empty = SERIALIZER.deserialize("{}")
+        assert isinstance(empty, MessageFrame) and empty.data == {}
+
     def test_extra_fields_are_ignored(self) -> None:
         frame = SERIALIZER.deserialize('{"type":"text","text":"hi","id":1,"name":"t","extra":[1]}')
         assert frame == TextFrame("hi", id=1, name="t")
@@ -147,7 +153,10 @@ MALFORMED = [
     ("[]", r"^expected a JSON object, got list$"),
     ('"text"', r"^expected a JSON object, got str$"),
     ("null", r"^expected a JSON object, got NoneType$"),
-    ("{}", r"^unknown frame type None; expected one of \['audio', 'binary', 'interruption', 'message', 'text', "),
+    (
+        '{"type":null}',
+        r"^unknown frame type None; expected one of \['audio', 'binary', 'interruption', 'message', 'text', ",
+    ),
     ('{"type":"video"}', r"^unknown frame type 'video'; expected one of \['audio', "),
     ('{"type":1}', r"^unknown frame type 1; expected one of "),
     ('{"type":"text"}', r"^missing field 'text'$"),

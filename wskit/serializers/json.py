@@ -7,7 +7,9 @@ Readable in any log or browser console, easy to produce from JavaScript::
     {"type": "message", "data": {"any": ["json", 1]}}
 
 ``id``, ``name`` and ``pts`` are optional on input. Audio and binary data are
-base64 (RFC 4648 §4).
+base64 (RFC 4648 §4). An object without ``"type"`` (what ``send_json({...})``
+or a browser's ``JSON.stringify`` produces) is a :class:`~wskit.MessageFrame`
+holding the whole object.
 """
 
 from __future__ import annotations
@@ -116,10 +118,15 @@ class JsonSerializer:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def deserialize(self, data: str | bytes) -> Frame:
-        obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)
+        try:
+            obj = json.loads(data)  # bytes are decoded as UTF-8 (JSON's encoding)
+        except RecursionError:  # "[[[[...": json raises this, not ValueError, past ~1000 levels
+            raise ValueError("JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-        tag = obj.get("type")
+        if "type" not in obj:
+            return MessageFrame(obj)  # untagged: a plain JSON message
+        tag = obj["type"]
         build = _BUILDERS.get(tag) if isinstance(tag, str) else None
         if build is None:
             raise ValueError(f"unknown frame type {tag!r}; expected one of {sorted(_BUILDERS)}")

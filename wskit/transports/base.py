@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import itertools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -31,14 +32,16 @@ from websockets.protocol import State
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, decode_sync, encode_sync, setup
 from ..serializers.raw import RawSerializer
-from .connection import Connection, WebSocketDisconnect, WebSocketException
+from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
 from .delivery import DirectDelivery
 from .params import TransportParams
+from .routing import ParameterError
 
-__all__ = ["BaseTransport", "FrameStream"]
+__all__ = ["PEER_FAULTS", "BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
 H = TypeVar("H", bound=Callable[..., Any])
@@ -138,6 +141,17 @@ class FrameStream(Generic[T]):
         self.close()
 
 
+#: Errors the peer (or the network) caused rather than our code: logged without a traceback.
+PEER_FAULTS: tuple[type[BaseException], ...] = (
+    SerializerError,
+    InvalidMessage,
+    ParameterError,
+    ConnectionClosed,
+    ConnectionError,
+    TimeoutError,
+)
+
+
 class BaseTransport:
     """Event handlers, the event bus, the serializer and lifetime, for both sides."""
 
@@ -151,6 +165,7 @@ class BaseTransport:
         self._direct = False  # messages may be handled in websockets' callback (see _refresh_direct)
         self.serializer = params.serializer or RawSerializer()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection_ids = itertools.count(1)  # per transport, so a fresh server's first client is #1
 
     @property
     def serializer(self) -> FrameSerializer:
@@ -265,16 +280,22 @@ class BaseTransport:
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None:
         """Log ``error``, emit an ``ERROR`` event and call ``on_error`` handlers.
 
-        Each exception is reported once, however many layers see it.
+        Each exception is reported once, however many layers see it. Faults
+        of the peer (bad input, a bad query parameter, a dropped connection)
+        are logged at WARNING without a traceback; failures of wskit's or the
+        user's own code at ERROR with one. Secrets in the message are masked.
         """
         if getattr(error, "_wskit_reported", False):
             return
         with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
             error._wskit_reported = True  # type: ignore[attr-defined]
         where = f" on connection #{connection.id}" if connection is not None else ""
-        level = logging.WARNING if isinstance(error, SerializerError) else logging.ERROR
-        logger.log(level, "%s%s: %s", type(self).__name__, where, error, exc_info=level == logging.ERROR)
+        level = logging.WARNING if isinstance(error, PEER_FAULTS) else logging.ERROR
+        logger.log(
+            level, "%s%s: %s", type(self).__name__, where, mask_text(str(error)), exc_info=level == logging.ERROR
+        )
         code, reason = _close_of(error)
+        reason = mask_text(reason)
         self._emit(EventKind.ERROR, connection, error=error, code=code, reason=reason, info=info or None)
         for handler in self._handlers.get("on_error", ()):
             try:
@@ -290,23 +311,25 @@ class BaseTransport:
 
     # -- frames -----------------------------------------------------------------
 
-    async def encode(self, frame: Frame) -> str | bytes:
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes:
         """Serialize ``frame`` for the wire (adding a WAV header when asked).
 
-        Raises:
-            SerializerError: the serializer failed (also reported as an error event).
+        A plain value is wrapped first (see :func:`as_frame`). A failure is
+        reported once, with ``connection`` (the one being sent to, if any),
+        then raised.
         """
-        data = self._encode(frame)
+        data = self._encode(frame, connection)
         if isinstance(data, (str, bytes)):
             return data
         return await data
 
-    def _encode(self, frame: Frame, connection: Connection | None = None) -> str | bytes | Awaitable[str | bytes]:
+    def _encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes | Awaitable[str | bytes]:
         """:meth:`encode` without a coroutine layer when the serializer is synchronous.
 
         Returns the message, or an awaitable for it from an async serializer.
-        A failure is reported (with ``connection``, when one is sending) and raised.
         """
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
         if self.params.add_wav_header and isinstance(frame, AudioFrame):
             from ..audio.wav import frame_with_header
 

@@ -23,7 +23,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from .. import runtime
 from ..events import EventKind
 from ..frames import Frame
-from ..redact import mask_url
+from ..redact import mask_text, mask_url
 from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
@@ -54,7 +54,7 @@ class ConnectError(ConnectionError):
             why = f"the server refused the upgrade with HTTP {self.status_code}"
         else:
             why = f"{type(cause).__name__}: {cause}"
-        super().__init__(f"could not connect to {uri}{tries}: {why}")
+        super().__init__(mask_text(f"could not connect to {mask_url(uri)}{tries}: {why}"))
 
 
 class NotConnectedError(RuntimeError):
@@ -88,7 +88,7 @@ class WebsocketClientTransport(BaseTransport):
 
     def __repr__(self) -> str:
         state = "connected" if self.connection else "running" if self.running else "stopped"
-        return f"<WebsocketClientTransport {self.uri} {state}>"
+        return f"<WebsocketClientTransport {mask_url(self.uri)} {state}>"
 
     @property
     def running(self) -> bool:
@@ -122,7 +122,7 @@ class WebsocketClientTransport(BaseTransport):
         self._stopping = False
         if self.params.reconnect:
             ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._task = self._spawn(self._run_reconnecting(ready), f"wskit.client {self.uri}")
+            self._task = self._spawn(self._run_reconnecting(ready), f"wskit.client {mask_url(self.uri)}")
             try:
                 await ready
             except BaseException:
@@ -134,7 +134,7 @@ class WebsocketClientTransport(BaseTransport):
             except (OSError, TimeoutError, WebSocketException) as exc:
                 raise ConnectError(self.uri, exc) from exc
             conn = await self._open(ws)
-            self._task = self._spawn(self._run_once(conn), f"wskit.client {self.uri}")
+            self._task = self._spawn(self._run_once(conn), f"wskit.client {mask_url(self.uri)}")
         runtime.register(self)
 
     async def stop(self, code: int = 1000, reason: str = "client stopping", timeout: float | None = None) -> None:
@@ -170,7 +170,9 @@ class WebsocketClientTransport(BaseTransport):
 
     async def _open(self, ws: ClientConnection) -> Connection:
         assert ws.response is not None
-        conn = Connection(ws, self, url=self.uri, headers=ws.response.headers, accepted=True)
+        conn = Connection(
+            ws, self, url=self.uri, headers=ws.response.headers, accepted=True, id=next(self._connection_ids)
+        )
         self.connection = conn
         await self._notify(EventKind.CONNECTED, "on_connected", conn)
         return conn
@@ -276,11 +278,13 @@ class WebsocketClientTransport(BaseTransport):
             raise NotConnectedError(f"not connected to {mask_url(self.uri)}: await client.start() first")
         return self.connection
 
-    def send(self, frame: Frame) -> Coroutine[Any, Any, None]:
+    def send(self, frame: Frame | Any) -> Coroutine[Any, Any, None]:
         """Send a frame through the serializer: ``await client.send(frame)``.
 
-        A plain function handing back the connection's ``send`` coroutine, so a
-        message pays no coroutine layer of its own; without a connection the
+        A plain ``str``, ``bytes`` or JSON-able value stands for a frame (see
+        :func:`~wskit.transports.base.as_frame`). This is a plain function
+        handing back the connection's ``send`` coroutine, so a message pays no
+        coroutine layer of its own; without a connection the
         :class:`NotConnectedError` is raised when the result is awaited, as
         from any coroutine.
         """

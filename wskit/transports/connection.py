@@ -16,7 +16,6 @@ runs before the upgrade.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
@@ -30,7 +29,8 @@ from websockets.frames import Close
 from websockets.protocol import State
 
 from ..events import Direction, Event, EventBus, EventKind
-from ..frames import Frame
+from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
+from ..redact import mask_text
 from ..serializers.base import FrameSerializer, SerializerError, decode_sync
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 from .delivery import DirectDelivery
@@ -47,10 +47,10 @@ __all__ = [
     "InvalidMessage",
     "WebSocketDisconnect",
     "WebSocketException",
+    "as_frame",
 ]
 
 logger = logging.getLogger("wskit")
-_ids = itertools.count(1)
 # Close codes websockets sends when the peer broke the rules (RFC 6455 §7.4.1):
 # protocol error, invalid payload data (e.g. bad UTF-8), message too big.
 _PEER_FAULTS = frozenset({1002, 1007, 1009})
@@ -112,9 +112,11 @@ class Owner(Protocol):
     @property
     def params(self) -> TransportParams: ...
 
-    async def encode(self, frame: Frame) -> str | bytes: ...
+    async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes: ...
 
-    def _encode(self, frame: Frame, connection: Connection | None = None) -> str | bytes | Awaitable[str | bytes]: ...
+    def _encode(
+        self, frame: Frame | Any, connection: Connection | None = None
+    ) -> str | bytes | Awaitable[str | bytes]: ...
 
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
 
@@ -127,6 +129,34 @@ def _fit_reason(reason: str, limit: int = 123) -> str:
     return data[: limit - 3].decode(errors="ignore") + "…"
 
 
+def as_frame(value: Frame | Any) -> Frame:
+    """The frame a value sent where a frame is expected stands for.
+
+    ``str`` -> :class:`~wskit.TextFrame`, ``bytes`` -> :class:`~wskit.BinaryFrame`,
+    anything JSON-able (dict, list, number, bool, ``None``) ->
+    :class:`~wskit.MessageFrame`; a frame is returned as it is. So
+    ``await client.send({"op": "add"})`` works with any serializer that
+    encodes message frames.
+
+    Raises:
+        TypeError: the value is none of these.
+    """
+    if isinstance(value, Frame):
+        return value
+    if isinstance(value, str):
+        return TextFrame(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BinaryFrame(bytes(value))
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"cannot send a {type(value).__name__}: pass a frame (TextFrame, BinaryFrame, MessageFrame, "
+            f"AudioFrame ...), str, bytes, or a JSON-able value ({exc})"
+        ) from None
+    return MessageFrame(value)
+
+
 class Connection:
     """A live WebSocket connection seen from this side.
 
@@ -134,7 +164,9 @@ class Connection:
     the server's response headers.
 
     Attributes:
-        id: small integer, unique in the process (``#3`` in logs).
+        id: small integer numbering the connections of one transport from 1
+            (``#3`` in logs); a server assigns it when the client is admitted
+            (it is 0 while an auth hook runs).
         websocket: the underlying ``websockets`` connection, for what wskit does not wrap.
         path_params: values taken from the route template (``{item_id}``).
         state: free-form per-connection storage (``websocket.state.user = ...``).
@@ -155,8 +187,9 @@ class Connection:
         headers: Headers,
         path_params: dict[str, str] | None = None,
         accepted: bool = False,
+        id: int = 0,
     ) -> None:
-        self.id = next(_ids)
+        self.id = id
         self.websocket = websocket
         self.url = URL(url)
         self.headers = headers
@@ -176,7 +209,7 @@ class Connection:
         self.bytes_in = self.bytes_out = 0
         self._owner = owner
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # the path only: the query may hold a token
         return f"<Connection #{self.id} {self.url.path} {self.application_state.name}>"
 
     # -- request facts ------------------------------------------------------
@@ -279,13 +312,14 @@ class Connection:
         """Close with ``code`` and ``reason`` (RFC 6455 §7.1.2); idempotent.
 
         A reason longer than a close frame allows (123 UTF-8 bytes, §5.5) is
-        shortened rather than turning the close into a protocol error.
+        shortened rather than turning the close into a protocol error, and
+        secrets in it (``token=...``) are masked: the peer and logs see it.
         """
         if self.application_state is WebSocketState.DISCONNECTED:
             return
         self.application_state = WebSocketState.DISCONNECTED
         self._closed_here = self.websocket.protocol.state is State.OPEN
-        await self.websocket.close(code, _fit_reason(reason or ""))
+        await self.websocket.close(code, _fit_reason(mask_text(reason or "")))
         self.client_state = WebSocketState.DISCONNECTED
 
     def _disconnect(self, exc: ConnectionClosed) -> WebSocketDisconnect:
@@ -323,7 +357,7 @@ class Connection:
     async def _receive_raw(self) -> str | bytes:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        if self.client_state is WebSocketState.DISCONNECTED:
+        if self._client_state is WebSocketState.DISCONNECTED:  # (recv below raises if websockets closed it)
             raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
         try:
             data = await self.websocket.recv()
@@ -541,13 +575,18 @@ class Connection:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         await self._send_raw(text if mode == "text" else text.encode(), None)
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: Frame | Any) -> None:
         """Send a frame through the transport's serializer.
 
+        A plain value stands for a frame: ``str`` a ``TextFrame``, ``bytes`` a
+        ``BinaryFrame``, a JSON-able value a ``MessageFrame``.
+
         Raises:
-            SerializerError: the serializer cannot encode it (an error event is
-                emitted too); nothing was sent.
+            SerializerError: the serializer cannot encode it (an error event
+                naming this connection is emitted too); nothing was sent.
         """
+        if not isinstance(frame, Frame):
+            frame = as_frame(frame)
         data = self._owner._encode(frame, self)  # no coroutine layer for a sync serializer
         if not isinstance(data, (str, bytes)):
             data = await data

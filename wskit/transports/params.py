@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class WebsocketServerParams(TransportParams):
             raise ValueError("max_clients must be at least 1 (or None for no limit)")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class WebsocketClientParams(TransportParams):
     """Client parameters.
 
@@ -147,3 +147,11 @@ class WebsocketClientParams(TransportParams):
     reconnect_min_delay: float = 0.5
     reconnect_max_delay: float = 10.0
     reconnect_factor: float = 2.0
+
+    def __repr__(self) -> str:  # header values such as Authorization are masked
+        from ..redact import mask_headers
+
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.additional_headers:
+            shown["additional_headers"] = dict(mask_headers(self.additional_headers))
+        return f"WebsocketClientParams({', '.join(f'{k}={v!r}' for k, v in shown.items())})"

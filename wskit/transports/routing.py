@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ..redact import mask_value
+
 if TYPE_CHECKING:
     from .connection import Connection
     from .params import AuthHook
@@ -68,7 +70,8 @@ def _convert(value: str, annotation: Any, name: str) -> Any:
         if annotation in (int, float):
             return annotation(value)
     except ValueError:
-        raise ParameterError(f"parameter {name!r}: {value!r} is not a valid {annotation.__name__}") from None
+        shown = mask_value(name, value)  # a token in the query string must not reach logs or close reasons
+        raise ParameterError(f"parameter {name!r}: {shown!r} is not a valid {annotation.__name__}") from None
     return value
 
 

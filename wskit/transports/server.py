@@ -21,6 +21,7 @@ import errno
 import inspect
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -35,14 +36,14 @@ from ..events import Direction, EventKind
 from ..frames import Frame
 from ..redact import mask_text
 from .base import BaseTransport, FrameStream
-from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException
+from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
 from .delivery import DirectDelivery
 from .pages import page_response
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
 
-__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "WebsocketServerTransport"]
+__all__ = ["HANDSHAKE_REPORTS_PER_SECOND", "STOP_GRACE", "InsecureServerWarning", "WebsocketServerTransport"]
 
 logger = logging.getLogger("wskit")
 F = TypeVar("F", bound=Handler)
@@ -51,6 +52,10 @@ F = TypeVar("F", bound=Handler)
 HANDSHAKE_REPORTS_PER_SECOND = 10
 #: Seconds ``stop(timeout)`` may take beyond ``timeout`` to tear down what it cancelled.
 STOP_GRACE = 0.5
+
+
+class InsecureServerWarning(UserWarning):
+    """A server is reachable from the network and checks no credentials."""
 
 
 class _ServerConnection(DirectDelivery, ServerConnection):
@@ -209,6 +214,7 @@ class WebsocketServerTransport(BaseTransport):
         """
         if self._server is not None:
             return
+        self._warn_if_exposed()
         await self._begin()
         await runtime.release_address(self.host, self.port, self)
         try:
@@ -234,6 +240,20 @@ class WebsocketServerTransport(BaseTransport):
         self._address = (sockname[0], sockname[1])
         runtime.register(self)
         await self._notify(EventKind.READY, "on_websocket_ready", info={"url": self.url})
+
+    def _warn_if_exposed(self) -> None:
+        """Warn when every interface is bound and nothing checks who connects."""
+        if self.host not in ("", "0.0.0.0", "::"):
+            return
+        if self.params.auth is not None or (self.routes and all(r.auth is not None for r in self.routes)):
+            return
+        warnings.warn(
+            f"wskit server binds every interface ({self.host or '*'}:{self.port}) without auth: anyone on the "
+            "network can connect. Bind 127.0.0.1, or set WebsocketServerParams(auth=wskit.auth.token_auth(...)) "
+            "(and origins=[...] when browsers connect).",
+            InsecureServerWarning,
+            stacklevel=3,
+        )
 
     async def stop(self, code: int = 1001, reason: str = "server stopping", timeout: float = 5.0) -> None:
         """Close every client (1001 going away by default), stop listening, fire ``STOPPED``.
@@ -408,6 +428,7 @@ class WebsocketServerTransport(BaseTransport):
     async def _serve(
         self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
     ) -> None:
+        conn.id = next(self._connection_ids)
         if isinstance(ws, _ServerConnection):
             ws.wskit_conn = conn
         if close_now is not None:
@@ -459,18 +480,23 @@ class WebsocketServerTransport(BaseTransport):
 
     # -- sending to everyone ----------------------------------------------------
 
-    async def broadcast(self, message: Frame | str | bytes) -> int:
+    async def broadcast(self, message: Frame | str | bytes | Any) -> int:
         """Send to every connected client at once; returns how many it was written to.
 
-        A frame is serialized once. Built on websockets' ``broadcast``, which
+        A frame is serialized once; ``str`` and ``bytes`` are sent as they are
+        (no serializer), any other JSON-able value as a ``MessageFrame``. Built on websockets' ``broadcast``, which
         never waits for a peer: so before writing, each client's write buffer
         is checked against ``params.max_send_buffer`` and a client past it gets
         the slow-consumer policy (closed with 1008, or the message dropped and
         counted) instead of more memory. Clients already closing are skipped
         and not counted.
         """
-        data = message if isinstance(message, (str, bytes)) else await self.encode(message)
-        frame = None if isinstance(message, (str, bytes)) else message
+        if isinstance(message, (str, bytes)):
+            data: str | bytes = message
+            frame = None
+        else:
+            frame = as_frame(message)
+            data = await self.encode(frame)
         targets = []
         for conn in self._clients.values():
             ws = conn.websocket

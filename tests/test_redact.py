@@ -1,0 +1,49 @@
+"""wskit.redact: secrets masked in URLs, headers and free text, exact vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from wskit.redact import MASK, is_secret, mask_headers, mask_text, mask_url, mask_value
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("ws://h:1/ws?token=s3cret", "ws://h:1/ws?token=***"),
+        ("ws://h:1/ws?room=7&access_token=abc&x=1", "ws://h:1/ws?room=7&access_token=***&x=1"),
+        ("wss://bob:hunter2@h/ws", "wss://bob:***@h/ws"),
+        ("ws://h:1/ws?room=7", "ws://h:1/ws?room=7"),
+        ("ws://h:1/", "ws://h:1/"),
+        ("ws://h/?password=p&api_key=k", "ws://h/?password=***&api_key=***"),
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("could not connect to ws://h/?token=abc: refused", "could not connect to ws://h/?token=***: refused"),
+        ("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: ***"),
+        ("sent Bearer eyJhbGciOi.x.y upstream", "sent Bearer *** upstream"),
+        ("cookie: session=abc; theme=dark", "cookie: ***; theme=dark"),
+        ("parameter 'room': 'x' is not a valid int", "parameter 'room': 'x' is not a valid int"),
+        ("ws://u:pw@h/", "ws://u:***@h/"),
+        ("", ""),
+    ],
+)
+def test_mask_text(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def test_names() -> None:
+    assert all(is_secret(n) for n in ("token", "X-Api-Key", "Authorization", "Cookie", "password", "session_id"))
+    assert not any(is_secret(n) for n in ("room", "user", "host", "q", "id"))
+    assert mask_value("token", "abc") == MASK and mask_value("room", "abc") == "abc"
+
+
+def test_mask_headers() -> None:
+    headers = {"Authorization": "Bearer x", "Cookie": "a=b", "Host": "h"}
+    assert mask_headers(headers) == [("Authorization", MASK), ("Cookie", MASK), ("Host", "h")]
