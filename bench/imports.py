@@ -61,9 +61,10 @@ def exists(module: str) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per import (default 9)")
+    parser.add_argument("--runs", type=int, help="fresh interpreters per import (default 9, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="3 runs (./dev bench --quick passes it to every script)")
     args = parser.parse_args()
-    runs = max(1, min(args.runs, 50))
+    runs = max(1, min(args.runs or (3 if args.quick else 9), 50))
     names = [REFERENCE] + [t for t in TARGETS if exists(t)]
     missing = [t for t in TARGETS if not exists(t)]
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}

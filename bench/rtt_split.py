@@ -165,11 +165,13 @@ async def run(rounds: int, n: int) -> dict[tuple[str, str], list[tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, help="rounds (default 7, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds (./dev bench --quick passes it to every script)")
     parser.add_argument("-n", type=int, default=3000, help="round trips per case and round")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
-    rounds, n = max(1, min(args.rounds, 30)), max(100, min(args.n, 20_000))
+    rounds = max(1, min(args.rounds or (3 if args.quick else 7), 30))
+    n = max(100, min(args.n, 20_000))
     name, factory = choose_loop(args.loop)
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
