@@ -172,10 +172,12 @@ class TestFallbacks:
             await eventually(lambda: len(seen) == 2)
             server.add_event_handler("on_frame", slow)
             assert not server._direct
+            assert server.clients[0].websocket.wskit_sink is None  # type: ignore[attr-defined]
             await send_all(ws, ["c", "d"])
             await eventually(lambda: slow_seen == ["c", "d"])
             server.remove_event_handler("on_frame", slow)
             assert server._direct
+            assert server.clients[0].websocket.wskit_sink is not None  # type: ignore[attr-defined]
             await send_all(ws, ["e", "f"])
             await eventually(lambda: len(seen) == 6)
         assert [p for p, _ in seen] == ["a", "b", "c", "d", "e", "f"]

@@ -163,6 +163,7 @@ class BaseTransport:
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
         self._streams: tuple[FrameStream[Any], ...] = ()  # frames() readers, fed by connections
         self._direct = False  # messages may be handled in websockets' callback (see _refresh_direct)
+        self._readers: dict[Connection, DirectDelivery] = {}  # connections in _read_frames that can take a sink
         self.serializer = params.serializer or RawSerializer()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connection_ids = itertools.count(1)  # per transport, so a fresh server's first client is #1
@@ -182,7 +183,17 @@ class BaseTransport:
         incoming messages may be handled in websockets' protocol callback
         (:mod:`wskit.transports.delivery`): only when nothing there is ``async``."""
         handlers = self._handlers.get("on_frame", ())
-        self._direct = not _is_async(self._serializer.deserialize) and not any(_is_async(h) for h in handlers)
+        self._set_direct(not _is_async(self._serializer.deserialize) and not any(_is_async(h) for h in handlers))
+
+    def _set_direct(self, direct: bool) -> None:
+        """Hand (or stop handing) the live connections' messages to :meth:`_deliver`.
+
+        A connection without a sink leaves every message to its read loop at
+        no cost, so a transport with an async handler pays nothing for this.
+        """
+        self._direct = direct
+        for conn, ws in self._readers.items():
+            ws.wskit_sink = functools.partial(self._deliver, conn) if direct else None
 
     # -- lifetime (runtime.ManagedTransport) ----------------------------------
 
@@ -367,11 +378,14 @@ class BaseTransport:
         ws = conn.websocket
         direct = ws if isinstance(ws, DirectDelivery) else None
         if direct is not None:
-            direct.wskit_sink = functools.partial(self._deliver, conn)
+            self._readers[conn] = direct
+            if self._direct:
+                direct.wskit_sink = functools.partial(self._deliver, conn)
         try:
             await self._read_loop(conn, direct)
         finally:
             if direct is not None:
+                self._readers.pop(conn, None)
                 direct.wskit_sink = None
 
     async def _read_loop(self, conn: Connection, direct: DirectDelivery | None) -> None:
@@ -449,7 +463,7 @@ class BaseTransport:
         if rest is not None:
             # A serializer or handler written as a plain function returned an awaitable:
             # finish this message in a task; the read loop, which takes the next ones, waits for it.
-            self._direct = False
+            self._set_direct(False)
             assert isinstance(conn.websocket, DirectDelivery)
             conn.websocket.wskit_pending = self._spawn(rest, f"wskit.message#{conn.id}")
         return True
