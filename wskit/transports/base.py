@@ -44,6 +44,8 @@ from .routing import ParameterError
 __all__ = ["PEER_FAULTS", "BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
+# Enum members cost a class-attribute lookup (~70 ns) each time: the data path reads these.
+_IN, _GONE, _TEXT = Direction.IN, WebSocketState.DISCONNECTED, Opcode.TEXT
 H = TypeVar("H", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -389,11 +391,12 @@ class BaseTransport:
                 direct.wskit_sink = None
 
     async def _read_loop(self, conn: Connection, direct: DirectDelivery | None) -> None:
+        """:meth:`_read_frames`' loop; ``direct`` is the connection when it can hand messages over."""
         recv = conn.websocket.recv
         protocol = conn.websocket.protocol
         handlers = self._handlers
         emit = conn._emit
-        incoming, gone, closed = Direction.IN, WebSocketState.DISCONNECTED, State.CLOSED  # ~70 ns per enum lookup
+        incoming, gone, closed = _IN, _GONE, State.CLOSED
         while True:
             # As Connection.receive_frame: nothing more is read once the peer is gone.
             if conn._client_state is gone or protocol.state is closed:
@@ -445,10 +448,10 @@ class BaseTransport:
         (websockets' ``recv()`` closes with 1007 as usual). Nothing raises
         out of here into websockets.
         """
-        if not self._direct or conn._client_state is WebSocketState.DISCONNECTED:
+        if not self._direct or conn._client_state is _GONE:
             return False
         data: str | bytes
-        if message.opcode is Opcode.TEXT:
+        if message.opcode is _TEXT:
             try:
                 data = bytes(message.data).decode() if type(message.data) is not bytes else message.data.decode()
             except UnicodeDecodeError:
@@ -475,12 +478,12 @@ class BaseTransport:
         try:
             frame = decode_sync(self._serializer, data)
         except SerializerError as exc:
-            conn._emit(Direction.IN, data, None)
+            conn._emit(_IN, data, None)
             self.report_error(exc, conn)
             return None
         if frame is not None and not isinstance(frame, Frame):
             return self._handle_later(conn, data, frame, None, 0)
-        conn._emit(Direction.IN, data, frame)
+        conn._emit(_IN, data, frame)
         if frame is None:
             logger.debug("serializer skipped a message on connection #%s", conn.id)
             return None
