@@ -22,10 +22,11 @@ Phases, in one run:
    that restarts (``stop(code=1012)`` then ``start`` on the same port) every
    ``--restart-every`` (10 s) seconds. A send while a client is between
    connections raises ``NotConnectedError`` and is counted as *refused*
-   (the sender knows); *lost* counts frames that were sent without error but
-   never echoed.
+   (the sender knows); *no echo* counts frames sent without error but never
+   echoed, and *lost* those of them that the server never received either
+   (it records every frame it reads).
 
-Per phase: frames sent / received / lost / duplicated / reordered, RTT p50
+Per phase: frames sent / echoed / no echo / lost / duplicated / reordered, RTT p50
 and p99, arrival jitter p50 and p99 (RFC 3550's transit-time difference
 between consecutive echoes of one client: |(R_i - S_i) - (R_i-1 - S_i-1)|),
 the p99 lateness of the senders (how far behind their deadlines the load
@@ -34,8 +35,8 @@ after the clients left.
 
 Usage::
 
-    .venv/bin/python bench/soak.py            # about 6 minutes
-    .venv/bin/python bench/soak.py --quick    # about 1 minute
+    .venv/bin/python bench/soak.py            # about 9 minutes
+    .venv/bin/python bench/soak.py --quick    # about 1.5 minutes
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ def serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> None:
 
 
 async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> None:
+    # cid << 32 | seq of every frame read, to tell "lost" from "no echo"; kept in the fault
+    # phase only (8 bytes a frame), so that the soak's RSS figures are the server's own
+    received = array("Q")
+    keep = restart_every is not None
+
+    def record(data: bytes) -> None:
+        if keep:
+            cid, seq, _ = HEADER.unpack_from(data)
+            received.append((cid << 32) | seq)
+
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     loop.add_reader(pipe.fileno(), done.set)  # the parent closing its end (or writing) means stop
@@ -87,20 +98,39 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
         async def echo(ws: ServerConnection) -> None:
             with contextlib.suppress(Exception):
                 async for message in ws:
+                    record(message)  # type: ignore[arg-type]
                     await ws.send(message)
 
         async with serve(echo, HOST, 0, compression=None, max_size=2**20) as server:
             pipe.send(server.sockets[0].getsockname()[1])
             await done.wait()
+        pipe.send((0, {}, received.tobytes()))
         return
 
     import wskit
 
+    closes: dict[str, int] = {}  # what ended each connection, seen by the server
+
+    def count(event: wskit.Event) -> None:
+        if event.kind is wskit.EventKind.DISCONNECTED:
+            key = f"{event.code} by {(event.info or {}).get('initiator')}"
+            closes[key] = closes.get(key, 0) + 1
+        elif event.kind is wskit.EventKind.SLOW_CONSUMER:
+            closes["slow consumer"] = closes.get("slow consumer", 0) + 1
+        elif event.kind is wskit.EventKind.REJECTED:
+            key = f"rejected {event.code}"
+            closes[key] = closes.get(key, 0) + 1
+        elif event.kind is wskit.EventKind.ERROR:
+            key = f"error {type(event.error).__name__}"
+            closes[key] = closes.get(key, 0) + 1
+
     def make(port: int) -> wskit.WebsocketServerTransport:
         server = wskit.WebsocketServerTransport(port=port)
+        server.events.subscribe(count)
 
         @server.event_handler("on_frame")
         async def echo(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            record(frame.data)  # type: ignore[attr-defined]
             with contextlib.suppress(wskit.WebSocketDisconnect):
                 await conn.send(frame)
 
@@ -115,12 +145,15 @@ async def _serve(kind: ServerKind, restart_every: float | None, pipe: Pipe) -> N
         try:
             await asyncio.wait_for(done.wait(), restart_every)
         except TimeoutError:
-            await server.stop(code=1012, reason="service restart", timeout=2)
+            began = time.monotonic()
+            await server.stop(code=1012, reason="service restart")  # default bound: 5 s
+            took = time.monotonic() - began
+            closes["slowest stop (ms)"] = max(closes.get("slowest stop (ms)", 0), round(took * 1000))
             server = make(port)
             await server.start()
             restarts += 1
     await server.stop(timeout=2)
-    pipe.send(restarts)
+    pipe.send((restarts, closes, received.tobytes()))
 
 
 def rss_kib(pid: int) -> int:
@@ -143,7 +176,8 @@ class Tally:
     received: int = 0
     duplicated: int = 0
     reordered: int = 0
-    lost: int = 0
+    lost: int = 0  # sent without error, never echoed ("no echo"; see Result.lost for "lost")
+    unechoed: array = field(default_factory=lambda: array("Q"))  # keys (cid << 32 | seq) of those
     connect_failures: int = 0
     rtt: array = field(default_factory=lambda: array("d"))  # seconds
     jitter: array = field(default_factory=lambda: array("d"))  # seconds
@@ -152,6 +186,7 @@ class Tally:
     def merge(self, other: Tally) -> None:
         for name in ("sent", "refused", "received", "duplicated", "reordered", "lost", "connect_failures"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unechoed.extend(other.unechoed)
         self.rtt.extend(other.rtt)
         self.jitter.extend(other.jitter)
         self.lateness.extend(other.lateness)
@@ -191,7 +226,9 @@ class Stream:
             self.all_back.set()
 
     def finish(self) -> None:
-        self.tally.lost += len(self.sent - self.seen)
+        missing = self.sent - self.seen
+        self.tally.lost += len(missing)
+        self.tally.unechoed.extend((self.cid << 32) | seq for seq in missing)
 
 
 def generate(url: str, first: int, count: int, start_at: float, frames: int, fault: bool, out: Any) -> None:
@@ -307,6 +344,8 @@ class Result:
     rss_peak: int
     rss_end: int
     restarts: int = 0
+    closes: dict[str, int] = field(default_factory=dict)
+    lost: int = 0  # sent without error and never read by the server
 
     @property
     def jitter_p99_ms(self) -> float:
@@ -315,7 +354,7 @@ class Result:
     @property
     def sustained(self) -> bool:
         t = self.tally
-        clean = t.lost == t.duplicated == t.reordered == t.connect_failures == 0
+        clean = t.lost == self.lost == t.duplicated == t.reordered == t.connect_failures == 0
         return clean and t.received > 0 and self.jitter_p99_ms < JITTER_LIMIT_MS
 
 
@@ -370,13 +409,23 @@ def run_phase(
     time.sleep(0.5)  # let the server release the connections
     rss_end = rss_kib(server.pid)  # type: ignore[arg-type]
     parent.send("stop")
-    restarts = parent.recv() if restart_every is not None and parent.poll(10) else 0
+    restarts, closes, seen_bytes = parent.recv() if parent.poll(30) else (0, {}, b"")
+    server_saw = array("Q")
+    server_saw.frombytes(seen_bytes)
+    got = set(server_saw)
+    never_arrived = sum(1 for key in tally.unechoed if key not in got) if restart_every is not None else tally.lost
+    if os.environ.get("SOAK_DEBUG") and restart_every is not None:
+        where: dict[int, int] = {}
+        for key in tally.unechoed:
+            if key not in got:
+                where[(key & 0xFFFFFFFF) // 50] = where.get((key & 0xFFFFFFFF) // 50, 0) + 1
+        print("lost by second of the run:", sorted(where.items()), file=sys.stderr)
     server.join(10)
     if server.is_alive():
         server.kill()
     if pending:
         raise RuntimeError(f"{label}: {pending} generator(s) did not report in time")
-    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts)
+    return Result(label, kind, clients, seconds, tally, rss_start, rss_peak, rss_end, restarts, closes, never_arrived)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -392,6 +441,7 @@ def row(r: Result) -> str:
         f"{t.sent:,}",
         f"{t.received:,}",
         f"{t.lost}",
+        f"{r.lost}",
         f"{t.duplicated}",
         f"{t.reordered}",
         f"{t.refused}",
@@ -406,9 +456,9 @@ def row(r: Result) -> str:
 
 
 HEAD = (
-    "| phase | server | N | sent | received | lost | dup | reord | refused | RTT p50 ms | RTT p99 ms "
+    "| phase | server | N | sent | echoed | no echo | lost | dup | reord | refused | RTT p50 ms | RTT p99 ms "
     "| jitter p50 ms | jitter p99 ms | sender late p99 ms | server RSS MB start / peak / end |\n"
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 )
 
 
@@ -417,7 +467,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="short phases (about a minute in all)")
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--duration", type=float, default=60.0)
-    ap.add_argument("--ramp", type=str, default="100,200,400,600,800")
+    ap.add_argument("--ramp", type=str, default="25,50,100,200,400,800")
     ap.add_argument("--ramp-duration", type=float, default=10.0)
     ap.add_argument("--restart-every", type=float, default=10.0)
     ap.add_argument("--fault-duration", type=float, default=60.0)
@@ -426,7 +476,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.clients, args.duration = min(args.clients, 100), 8.0
-        args.ramp, args.ramp_duration = "100,200,400", 4.0
+        args.ramp, args.ramp_duration = "25,50,100,200", 4.0
         args.fault_duration, args.restart_every = 12.0, 5.0
     skip = set(filter(None, args.skip.split(",")))
     import websockets
@@ -467,7 +517,12 @@ def main() -> None:
                   f"(p99 jitter < {JITTER_LIMIT_MS:.0f} ms, nothing lost, duplicated or reordered)")  # fmt: skip
     if "fault" not in skip:
         print(f"fault phase: {fault.restarts} restarts; {fault.tally.refused} sends refused while reconnecting "
-              f"(reported to the sender), {fault.tally.lost} sent but not echoed")  # fmt: skip
+              f"(reported to the sender); {fault.tally.lost} sent but not echoed, of which {fault.lost} "
+              "never reached the server")  # fmt: skip
+    for r in results:
+        if r.closes:
+            shown = ", ".join(f"{k}: {v}" for k, v in sorted(r.closes.items()))
+            print(f"server-side closes, {r.label} {r.server} N={r.clients}: {shown}")
     print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -117,3 +117,19 @@ async def test_auth_refusal_is_http_401_and_reported() -> None:
     with pytest.raises(InvalidStatus):
         await connect(server.url)
     assert [e.code for e in kinds(events, EventKind.REJECTED)] == [401]
+
+
+async def test_rejected_clients_are_not_reported_as_disconnected() -> None:
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(max_clients=1), port=0)
+    events = recorder(server)
+    gone: list[wskit.Connection] = []
+    server.add_event_handler("on_client_disconnected", lambda t, conn: gone.append(conn))
+    await server.start()
+    async with connect(server.url):
+        await eventually(lambda: len(server.clients) == 1)
+        async with connect(server.url) as extra:
+            with pytest.raises(ConnectionClosed):
+                await extra.recv()
+        await eventually(lambda: kinds(events, EventKind.REJECTED))
+        await asyncio.sleep(0.1)
+        assert kinds(events, EventKind.DISCONNECTED) == [] and gone == []

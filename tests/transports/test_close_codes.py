@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosedError
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.frames import Frame, Opcode
 
 import wskit
@@ -136,3 +137,47 @@ class TestBroadcastSkipsClosed:
         assert await asyncio.wait_for(keep.recv(), 2) == "hello"
         release.set()
         await keep.close()
+
+
+class TestNothingLostAtClose:
+    async def test_frames_buffered_when_the_peer_closes_are_all_read_before_disconnected(self) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+        order: list[str] = []
+
+        @server.event_handler("on_frame")
+        async def slow(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            await asyncio.sleep(0.005)  # slower than the peer: frames queue up (max_queue) behind this
+            assert isinstance(frame, wskit.TextFrame)
+            order.append(frame.text)
+
+        server.add_event_handler("on_client_disconnected", lambda t, conn: order.append("gone"))
+        await server.start()
+        async with connect(server.url) as ws:
+            for i in range(60):
+                await ws.send(str(i))
+        await eventually(lambda: "gone" in order, timeout=10)
+        assert order == [str(i) for i in range(60)] + ["gone"]
+
+    async def test_a_failed_echo_during_the_servers_close_does_not_stop_reading(self) -> None:
+        server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(close_timeout=5), port=0)
+        seen: list[str] = []
+
+        @server.event_handler("on_frame")
+        async def echo(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            await asyncio.sleep(0.005)
+            assert isinstance(frame, wskit.TextFrame)
+            seen.append(frame.text)
+            with contextlib.suppress(wskit.WebSocketDisconnect):
+                await conn.send(frame)  # fails once the server has started closing
+
+        await server.start()
+        async with connect(server.url) as ws:
+            for i in range(60):
+                await ws.send(str(i))
+            await eventually(lambda: len(seen) >= 5)
+            stopping = asyncio.create_task(server.stop(timeout=5))  # frames are still queued
+            with contextlib.suppress(ConnectionClosed):
+                async for _ in ws:  # read echoes and the close frame, so the handshake completes
+                    pass
+            await stopping
+        assert seen == [str(i) for i in range(60)]

@@ -35,7 +35,9 @@ class TestRestart:
 
         server = await counting_server(0)
         port = server.listen_address[1]  # type: ignore[index]
-        params = wskit.WebsocketClientParams(reconnect=True, reconnect_min_delay=0.05, max_reconnect_attempts=100)
+        params = wskit.WebsocketClientParams(
+            reconnect=True, reconnect_min_delay=0.05, reconnect_max_delay=0.2, max_reconnect_attempts=1000
+        )
         client = wskit.WebsocketClientTransport(server.url, params)
         await client.start()
         refused: list[int] = []
@@ -54,9 +56,9 @@ class TestRestart:
         assert sorted(received) == received, "reordered"
         assert len(set(received)) == len(received), "duplicated"
         lost = set(range(300)) - set(received) - set(refused)
-        # a send can succeed into a socket the server was closing: websockets reports such a message
-        # as sent; it is the only gap allowed, and it is at the moment of the stop
-        assert all(95 <= seq <= 105 for seq in lost), sorted(lost)
+        # a frame sent just before the stop reaches the server during its closing handshake
+        # (websockets still delivers it): every frame is received or was refused, none vanishes
+        assert not lost, sorted(lost)
         await client.stop()
 
 

@@ -6,7 +6,7 @@ from .connection import Connection, HTTPReject, InvalidMessage, WebSocketDisconn
 from .datastructures import WebSocketState
 from .pages import CHAT_PAGE
 from .params import TransportParams, WebsocketClientParams, WebsocketServerParams
-from .server import WebsocketServerTransport
+from .server import InsecureServerWarning, WebsocketServerTransport
 
 __all__ = [
     "CHAT_PAGE",
@@ -15,6 +15,7 @@ __all__ = [
     "Connection",
     "FrameStream",
     "HTTPReject",
+    "InsecureServerWarning",
     "InvalidMessage",
     "NotConnectedError",
     "TransportParams",

@@ -27,7 +27,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode
-from websockets.protocol import State
 
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
@@ -45,7 +44,7 @@ __all__ = ["PEER_FAULTS", "BaseTransport", "FrameStream", "as_frame"]
 
 logger = logging.getLogger("wskit")
 # Enum members cost a class-attribute lookup (~70 ns) each time: the data path reads these.
-_IN, _GONE, _TEXT = Direction.IN, WebSocketState.DISCONNECTED, Opcode.TEXT
+_IN, _TEXT = Direction.IN, Opcode.TEXT
 H = TypeVar("H", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -393,14 +392,12 @@ class BaseTransport:
     async def _read_loop(self, conn: Connection, direct: DirectDelivery | None) -> None:
         """:meth:`_read_frames`' loop; ``direct`` is the connection when it can hand messages over."""
         recv = conn.websocket.recv
-        protocol = conn.websocket.protocol
         handlers = self._handlers
         emit = conn._emit
-        incoming, gone, closed = _IN, _GONE, State.CLOSED
+        incoming = _IN
         while True:
-            # As Connection.receive_frame: nothing more is read once the peer is gone.
-            if conn._client_state is gone or protocol.state is closed:
-                return
+            # As Connection.receive_frame: no shortcut on client_state. While the
+            # connection closes, websockets hands out what it buffered, then raises.
             try:
                 data = await recv()
             except ConnectionClosed as exc:
@@ -444,11 +441,11 @@ class BaseTransport:
         """Handle one whole message inside websockets' protocol callback.
 
         Returns ``False`` to leave it to the read loop: the transport has
-        something async, the peer is gone, or text is not valid UTF-8
+        something async, or text is not valid UTF-8
         (websockets' ``recv()`` closes with 1007 as usual). Nothing raises
         out of here into websockets.
         """
-        if not self._direct or conn._client_state is _GONE:
+        if not self._direct:
             return False
         data: str | bytes
         if message.opcode is _TEXT:

@@ -150,7 +150,7 @@ class WebsocketClientTransport(BaseTransport):
         self._stopping = True
         bound = timeout if timeout is not None else (self.params.close_timeout or 10.0)
         task, conn = self._task, self.connection
-        if task is not None and not task.done() and conn is None:
+        if task is not None and not task.done() and conn is None and self.params.reconnect:
             task.cancel()  # between attempts (or mid-handshake): nothing to close politely
         if conn is not None:
             try:

@@ -201,6 +201,7 @@ class Connection:
         self._client_state = WebSocketState.CONNECTED
         self._closed_here = False  # close() started the closing handshake from this side
         self._gone_notified = False  # DISCONNECTED was emitted
+        self._read_by_transport = False  # the transport's read loop owns reading (no route handler)
         self._ended_with: Close | None = None  # set when we dropped TCP ourselves (slow consumer)
         self.application_state = WebSocketState.CONNECTED if accepted else WebSocketState.CONNECTING
         self.messages_in = self.messages_out = 0
@@ -357,8 +358,9 @@ class Connection:
     async def _receive_raw(self) -> str | bytes:
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        if self._client_state is WebSocketState.DISCONNECTED:  # (recv below raises if websockets closed it)
-            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
+        # No shortcut on client_state: a send that failed because the close has
+        # begun must not stop reading; websockets hands out what it buffered,
+        # then raises ConnectionClosed.
         try:
             data = await self.websocket.recv()
         except ConnectionClosed as exc:
@@ -487,6 +489,10 @@ class Connection:
                 raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
         ws = self.websocket
+        if ws.protocol.state is not State.OPEN:
+            # Closing: websockets' send would wait for the closing handshake, which can
+            # need this very task to read what the peer sent first. Fail at once.
+            raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
         params = self._owner.params
         # The data path pays one buffer-size check; the rest runs only when the
         # peer is behind (this write would make websockets wait for it).

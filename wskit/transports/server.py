@@ -349,7 +349,16 @@ class WebsocketServerTransport(BaseTransport):
             self._spawn(self._call_handlers("on_client_rejected", None, status, text), "wskit.on_client_rejected")
 
     def _lost(self, conn: Connection) -> None:
-        """The TCP connection of an admitted client closed (websockets saw it, whoever reads)."""
+        """The TCP connection of an admitted client closed (websockets saw it, whoever reads).
+
+        For a route handler, which may never read again (one that only
+        pushes), the client leaves ``clients`` and ``DISCONNECTED`` fires now.
+        A connection the transport reads itself is left to its read loop,
+        which first delivers every message still buffered, then reports the
+        disconnect, in order.
+        """
+        if conn._read_by_transport:
+            return
         if self._clients.get(conn.id) is conn:
             del self._clients[conn.id]
         if not conn._gone_notified:
@@ -359,8 +368,9 @@ class WebsocketServerTransport(BaseTransport):
         """Fire ``DISCONNECTED`` / ``on_client_disconnected`` once per connection."""
         if conn._gone_notified:
             return
+        # client_state reads DISCONNECTED once websockets has closed; it is not forced here, so
+        # messages still buffered stay readable by whoever reads
         conn._gone_notified = True
-        conn.client_state = WebSocketState.DISCONNECTED
         await self._notify(
             EventKind.DISCONNECTED,
             "on_client_disconnected",
@@ -429,13 +439,14 @@ class WebsocketServerTransport(BaseTransport):
         self, ws: ServerConnection, conn: Connection, route: Route | None, close_now: tuple[int, str] | None
     ) -> None:
         conn.id = next(self._connection_ids)
-        if isinstance(ws, _ServerConnection):
-            ws.wskit_conn = conn
         if close_now is not None:
             await self._reject(conn, *close_now)
             return
         if not await self._admit(conn):
             return
+        conn._read_by_transport = route is None
+        if isinstance(ws, _ServerConnection):
+            ws.wskit_conn = conn  # from now on, losing TCP means DISCONNECTED
         self._clients[conn.id] = conn
         self._handlers_running[conn.id] = asyncio.current_task()  # type: ignore[assignment]
         if self.params.session_timeout is not None:
