@@ -13,6 +13,15 @@ one asyncio loop (the default loop, as in a notebook kernel):
 * ``wskit+sub``  the same with one subscriber on both transports appending
                  every event to a ``deque(maxlen=1000)``, as a widget log does.
 
+and two references, each a ratio to ``raw`` from the same round:
+
+* ``raw+relay``  raw websockets whose client reads in a background task and
+                 hands each message to the waiting caller through a future:
+                 the one extra task switch any handler- or queue-based
+                 client (wskit's ``on_frame`` and ``frames()``) pays per reply.
+* ``picows``     picows (Cython, frame callbacks), the fastest asyncio
+                 WebSocket library: the upper reference (when installed).
+
 Metrics: echo round trip of a 32-byte text message (p50, p99), one-way
 640-byte binary frames client→server (frames/s, the server counting
 arrivals), one-way 1 MiB binary messages (MB/s, 10**6 bytes). An extra row
@@ -29,6 +38,7 @@ Usage::
     .venv/bin/python bench/transport.py            # full run, about 50 s (90 s budget)
     .venv/bin/python bench/transport.py --quick    # about 11 s
     .venv/bin/python bench/transport.py --profile wskit --metric rtt   # cProfile one case
+    .venv/bin/python bench/transport.py --quick --loop uvloop           # the same on uvloop
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.metadata
 import os
 import platform
 import pstats
@@ -45,7 +56,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
@@ -64,11 +75,19 @@ from wskit import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
+from wskit.cli.loop import loop_factory as choose_loop
 
 HOST = "127.0.0.1"
+LOOP_NAME = "asyncio (default)"
+loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None  # None: asyncio's default loop
 Mode = Literal["echo", "count"]
 Reader = Literal["handler", "frames"]
-IMPLS = ("raw", "wskit", "wskit+sub")
+try:
+    import picows
+except ImportError:  # optional reference
+    picows = None
+
+IMPLS = ("raw", "wskit", "wskit+sub", "raw+relay") + (("picows",) if picows is not None else ())
 METRICS = ("rtt", "rtt_frames", "tput", "big")
 SMALL_TEXT = "x" * 32
 FRAME_640 = os.urandom(640)
@@ -91,11 +110,11 @@ class Config:
 
 FULL = Config(
     rounds=7, rtt_n=6000, rtt_warmup=500, tput_n=60_000, tput_warmup=3000, big_n=300, big_warmup=10,
-    step_timeout=30, budget=90,
+    step_timeout=30, budget=150,
 )  # fmt: skip
 QUICK = Config(
     rounds=3, rtt_n=3000, rtt_warmup=300, tput_n=30_000, tput_warmup=2000, big_n=150, big_warmup=5,
-    step_timeout=15, budget=16,
+    step_timeout=15, budget=45,
 )  # fmt: skip
 
 
@@ -167,6 +186,112 @@ class RawHarness:
 
     async def close(self) -> None:
         await self.ws.close()
+        self.server.close()
+        await self.server.wait_closed()
+
+
+class RelayHarness(RawHarness):
+    """Raw websockets with the client read in a background task, as a handler-based client does."""
+
+    inbox: deque[str | bytes]
+    waiter: asyncio.Future[None] | None
+    reader: asyncio.Task[None]
+
+    @classmethod
+    async def open(cls, mode: Mode, max_size: int) -> RelayHarness:
+        h = await super().open(mode, max_size)
+        assert isinstance(h, RelayHarness)
+        h.inbox, h.waiter = deque(), None
+
+        async def read() -> None:
+            async for message in h.ws:
+                h.inbox.append(message)
+                if h.waiter is not None and not h.waiter.done():
+                    h.waiter.set_result(None)
+
+        h.reader = asyncio.create_task(read())
+        return h
+
+    async def recv(self) -> None:
+        while not self.inbox:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        self.inbox.popleft()
+
+    async def close(self) -> None:
+        await super().close()
+        await asyncio.wait({self.reader}, timeout=5)
+
+
+class PicowsHarness:
+    """picows: callbacks per frame, synchronous send with write-buffer backpressure."""
+
+    def __init__(self) -> None:
+        self.arrivals = Arrivals()
+        self.server: asyncio.Server | None = None
+        self.transport: Any = None
+        self.inbox: deque[bytes] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self._types: tuple[Any, Any] = (None, None)
+
+    @classmethod
+    async def open(cls, mode: Mode, max_size: int) -> PicowsHarness:
+        assert picows is not None
+        from picows import WSListener, WSMsgType
+
+        h = cls()
+
+        class ServerSide(WSListener):  # type: ignore[misc]
+            def on_ws_frame(self, transport: Any, frame: Any) -> None:
+                if frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    if mode == "echo":
+                        transport.send(frame.msg_type, frame.get_payload_as_bytes())
+                    else:
+                        h.arrivals.add()
+                elif frame.msg_type is WSMsgType.CLOSE:
+                    transport.send_close(frame.get_close_code(), frame.get_close_message())
+                    transport.disconnect()
+
+        class ClientSide(WSListener):  # type: ignore[misc]
+            def on_ws_frame(self, transport: Any, frame: Any) -> None:
+                if frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    h.inbox.append(frame.get_payload_as_bytes())
+                    if h.waiter is not None and not h.waiter.done():
+                        h.waiter.set_result(None)
+
+            def pause_writing(self) -> None:
+                h.writable.clear()
+
+            def resume_writing(self) -> None:
+                h.writable.set()
+
+        h.server = await picows.ws_create_server(lambda request: ServerSide(), HOST, 0, max_frame_size=max_size)
+        port = h.server.sockets[0].getsockname()[1]
+        h.transport, _ = await picows.ws_connect(ClientSide, f"ws://{HOST}:{port}/", max_frame_size=max_size)
+        h._types = (WSMsgType.TEXT, WSMsgType.BINARY)
+        return h
+
+    async def send(self, payload: str | bytes) -> None:
+        if not self.writable.is_set():
+            await self.writable.wait()
+        if isinstance(payload, str):
+            self.transport.send(self._types[0], payload.encode())
+        else:
+            self.transport.send(self._types[1], payload)
+
+    async def recv(self) -> None:
+        while not self.inbox:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        self.inbox.popleft()
+
+    async def close(self) -> None:
+        self.transport.send_close()
+        self.transport.disconnect()
+        await self.transport.wait_disconnected()
+        assert self.server is not None
         self.server.close()
         await self.server.wait_closed()
 
@@ -259,6 +384,10 @@ class WskitHarness:
 async def open_harness(impl: str, mode: Mode, max_size: int = MIB, reader: Reader = "handler") -> Harness:
     if impl == "raw":
         return await RawHarness.open(mode, max_size)
+    if impl == "raw+relay":
+        return await RelayHarness.open(mode, max_size)
+    if impl == "picows":
+        return await PicowsHarness.open(mode, max_size)
     return await WskitHarness.open(mode, max_size, subscriber=impl == "wskit+sub", reader=reader)
 
 
@@ -350,6 +479,11 @@ ROWS = (
 )
 
 
+def impls_for(metric: str) -> tuple[str, ...]:
+    """Only wskit has a frames() reader; every implementation has the other metrics."""
+    return tuple(i for i in IMPLS if i.startswith("wskit")) if metric == "rtt_frames" else IMPLS
+
+
 def rotated(items: tuple[str, ...], k: int) -> Iterator[str]:
     k %= len(items)
     yield from items[k:] + items[:k]
@@ -360,9 +494,8 @@ async def run(cfg: Config) -> Results:
     # An untimed pass first: the first connections of a process run slow (imports, caches, allocator).
     warm = Config(**{**cfg.__dict__, "rtt_n": 300, "tput_n": 3000, "big_n": 10})
     for metric in METRICS:
-        for impl in IMPLS:
-            if metric != "rtt_frames" or impl != "raw":
-                await run_metric(impl, metric, warm)
+        for impl in impls_for(metric):
+            await run_metric(impl, metric, warm)
     started = time.monotonic()
     slowest_round = 0.0
     for r in range(cfg.rounds):
@@ -372,8 +505,7 @@ async def run(cfg: Config) -> Results:
         round_t0 = time.monotonic()
         this_round: dict[tuple[str, str], float] = {}
         for m, metric in enumerate(METRICS):
-            impls = ("wskit", "wskit+sub") if metric == "rtt_frames" else IMPLS
-            for impl in rotated(impls, r + m):
+            for impl in rotated(impls_for(metric), r + m):
                 try:
                     measured = await run_metric(impl, metric, cfg)
                 except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as exc:
@@ -413,9 +545,9 @@ def machine() -> list[str]:
     return [
         f"CPU: {model}, {os.cpu_count()} cores ({usable} usable), load average at start {load}",
         f"OS: {platform.platform()}",
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"loop {type(asyncio.get_event_loop_policy()).__name__} (default asyncio)",
-        f"websockets {websockets_version}, wskit {wskit.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}), loop: {LOOP_NAME}",
+        f"websockets {websockets_version}, wskit {wskit.__version__}"
+        + (f", picows {picows.__version__}" if picows is not None else ", picows not installed"),
     ]
 
 
@@ -433,21 +565,17 @@ def _fmt_ratio(ratios: list[float] | None) -> str:
 
 
 def table(results: Results) -> str:
-    header = ("metric", "raw websockets", "wskit", "wskit/raw", "wskit+sub", "wskit+sub/raw")
+    others = [impl for impl in IMPLS if impl != "raw"]
+    header = ("metric", "raw websockets", *(c for impl in others for c in (impl, f"{impl}/raw")))
     lines = [header]
     for row in ROWS:
         name = f"{row.metric}.{row.key}"
         raw = results.values.get(("raw", f"{row.raw_metric}.{row.key}"))
-        lines.append(
-            (
-                row.label,
-                _fmt(raw, row.decimals) + (" *" if row.metric != row.raw_metric else ""),
-                _fmt(results.values.get(("wskit", name)), row.decimals),
-                _fmt_ratio(results.ratios.get(("wskit", name))),
-                _fmt(results.values.get(("wskit+sub", name)), row.decimals),
-                _fmt_ratio(results.ratios.get(("wskit+sub", name))),
-            )
-        )
+        cells = [row.label, _fmt(raw, row.decimals) + (" *" if row.metric != row.raw_metric else "")]
+        for impl in others:
+            cells.append(_fmt(results.values.get((impl, name)), row.decimals))
+            cells.append(_fmt_ratio(results.ratios.get((impl, name))))
+        lines.append(tuple(cells))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for i, line in enumerate(lines):
@@ -475,7 +603,8 @@ def profile(impl: str, metric: str, cfg: Config, top: int) -> None:
     """Run one measurement under cProfile; print time by area and the top functions."""
     profiler = cProfile.Profile()
     profiler.enable()
-    measured = asyncio.run(run_metric(impl, metric, cfg))
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        measured = runner.run(run_metric(impl, metric, cfg))
     profiler.disable()
     print(f"{impl} {metric}: {measured} (under cProfile, so slower than unprofiled)")
     stats = pstats.Stats(profiler)
@@ -508,9 +637,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--profile", choices=IMPLS, help="cProfile one implementation instead of the benchmark")
     parser.add_argument("--metric", choices=METRICS, default="rtt", help="metric to profile (with --profile)")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop to run on")
     parser.add_argument("--top", type=int, default=25, help="functions to list (with --profile)")
     args = parser.parse_args()
     cfg = QUICK if args.quick else FULL
+    if args.loop == "uvloop":
+        global loop_factory, LOOP_NAME
+        _, loop_factory = choose_loop("uvloop")  # exits saying "pip install uvloop" when missing
+        LOOP_NAME = f"uvloop {importlib.metadata.version('uvloop')}"
     if args.rounds is not None:
         cfg = Config(**{**cfg.__dict__, "rounds": max(1, min(args.rounds, 50))})
 
@@ -525,15 +659,17 @@ def main() -> None:
         flush=True,
     )
     t0 = time.monotonic()
-    results = asyncio.run(run(cfg))
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        results = runner.run(run(cfg))
     print(f"\nmedians over {results.rounds_done} rounds ({time.monotonic() - t0:.0f} s); ratio = median of per-round")
     print("ratios [min-max], each round measuring all implementations back to back\n")
     print(table(results))
     print(
         "\n* raw websockets has one way to read: the frames() row is compared with the same raw echo."
         "\nwskit: on_frame handlers on both sides, no subscriber; wskit+sub: plus one deque(maxlen=1000)"
-        "\nsubscriber on server and client. Ratios are wskit/raw: above 1 is slower for µs rows,"
-        "\nbelow 1 is slower for throughput rows."
+        "\nsubscriber on server and client; raw+relay: raw with the client read in a background task"
+        "\n(one more task switch per reply); picows: the upper reference. Ratios are x/raw: above 1 is"
+        "\nslower for µs rows, below 1 is slower for throughput rows."
     )
     for failure in results.failures:
         print(f"FAILED: {failure}")

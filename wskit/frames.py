@@ -10,7 +10,8 @@ timestamp ``pts`` in nanoseconds, like Pipecat's frames, so a frame can be
 followed through logs and plots. Treat them as values: one frame reaches
 every observer, so change a copy (``dataclasses.replace``), not the frame.
 They are not frozen because a frozen dataclass costs twice as much to
-build, and a frame is built for every message.
+build, and a frame is built for every message; for the same reason the
+default ``name`` is formatted when first read, not when the frame is built.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _preview(value: str | bytes, limit: int = 40) -> str:
     return value[:half].hex(" ") + " … " + value[-half:].hex(" ")
 
 
+def _is_int(value: object) -> bool:
+    """An ``int`` that is not a ``bool`` (the exact type checked first: it is the common case)."""
+    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
+
+
 @dataclass(slots=True)
 class Frame:
     """Base of all frames: identity and timing shared by every kind."""
@@ -58,8 +64,27 @@ class Frame:
     pts: int | None = None
 
     def __post_init__(self) -> None:
-        if not self.name:
-            self.name = f"{type(self).__name__}#{self.id}"
+        """Validation hook for subclasses (the default ``name`` needs no work here)."""
+
+
+def _default_name(cls: type[Frame]) -> None:
+    """Make ``cls.name`` read ``"<Class>#<id>"`` while no name was given.
+
+    Formatting that string costs about a third of building a frame, and most
+    frames are never named in a log. The dataclass field (and its slot) stays
+    as it is; a property in front of the slot fills the default in on read,
+    so ``frame.name``, ``repr``, ``==`` and ``dataclasses.replace`` all see it.
+    """
+    slot = cls.__dict__["name"]
+
+    def name(self: Frame) -> str:
+        given: str = slot.__get__(self)
+        return given or f"{type(self).__name__}#{self.id}"
+
+    cls.name = property(name, slot.__set__, doc="The frame's name, ``<Class>#<id>`` by default.")  # type: ignore[assignment,misc]
+
+
+_default_name(Frame)
 
 
 @dataclass(slots=True)
@@ -69,9 +94,8 @@ class TextFrame(Frame):
     text: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.text, str):
+        if type(self.text) is not str and not isinstance(self.text, str):
             raise TypeError(f"TextFrame.text must be str, not {type(self.text).__name__}")
-        Frame.__post_init__(self)
 
     def __str__(self) -> str:
         return f"TEXT {_preview(self.text)} [{len(self.text)} chars]"
@@ -84,11 +108,12 @@ class BinaryFrame(Frame):
     data: bytes
 
     def __post_init__(self) -> None:
+        if type(self.data) is bytes:
+            return
         if isinstance(self.data, (bytearray, memoryview)):
             self.data = bytes(self.data)
         elif not isinstance(self.data, bytes):
             raise TypeError(f"BinaryFrame.data must be bytes, not {type(self.data).__name__}")
-        Frame.__post_init__(self)
 
     def __str__(self) -> str:
         return f"BINARY {_preview(self.data)} [{len(self.data)} bytes]"
@@ -119,7 +144,9 @@ class AudioFrame(Frame):
     num_channels: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.audio, (bytearray, memoryview)):
+        if type(self.audio) is bytes:
+            pass
+        elif isinstance(self.audio, (bytearray, memoryview)):
             self.audio = bytes(self.audio)
         elif not isinstance(self.audio, bytes):
             raise TypeError(f"AudioFrame.audio must be bytes, not {type(self.audio).__name__}")
@@ -131,9 +158,9 @@ class AudioFrame(Frame):
                 self.audio = pcm
                 self.sample_rate = rate
                 self.num_channels = channels
-        if not isinstance(self.sample_rate, int) or isinstance(self.sample_rate, bool) or self.sample_rate <= 0:
+        if not _is_int(self.sample_rate) or self.sample_rate <= 0:
             raise ValueError(f"AudioFrame.sample_rate must be a positive int, got {self.sample_rate!r}")
-        if not isinstance(self.num_channels, int) or isinstance(self.num_channels, bool) or self.num_channels <= 0:
+        if not _is_int(self.num_channels) or self.num_channels <= 0:
             raise ValueError(f"AudioFrame.num_channels must be a positive int, got {self.num_channels!r}")
         block = 2 * self.num_channels
         if len(self.audio) % block:
@@ -141,7 +168,6 @@ class AudioFrame(Frame):
                 f"AudioFrame.audio has {len(self.audio)} bytes, not a whole number of "
                 f"16-bit samples for {self.num_channels} channel(s) ({block} bytes each)"
             )
-        Frame.__post_init__(self)
 
     @classmethod
     def from_samples(

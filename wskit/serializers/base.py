@@ -2,10 +2,12 @@
 
 A serializer is any object with ``serialize`` and ``deserialize`` methods,
 sync or async, so one written in a notebook cell can be tried at once. The
-transport calls it through :func:`encode` and :func:`decode`, which check
-what came back and turn every failure into a :class:`SerializerError` naming
-the serializer and the message, so a faulty serializer gives a clear error
-event instead of a dead connection or a silent drop.
+transport calls it through :func:`encode` and :func:`decode` (on its hot
+path through :func:`encode_sync` and :func:`decode_sync`, which add no
+coroutine layer for a sync serializer). They check what came back and turn
+every failure into a :class:`SerializerError` naming the serializer and the
+message, so a faulty serializer gives a clear error event instead of a dead
+connection or a silent drop.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ from ..frames import Frame, _preview
 if TYPE_CHECKING:
     from ..transports.params import TransportParams
 
-__all__ = ["FrameSerializer", "SerializerError", "decode", "describe", "encode", "loads_json", "setup"]
+__all__ = [
+    "FrameSerializer",
+    "SerializerError",
+    "decode",
+    "decode_sync",
+    "describe",
+    "encode",
+    "encode_sync",
+    "loads_json",
+    "setup",
+]
 
 Message = str | bytes
 
@@ -88,19 +100,39 @@ async def setup(serializer: object, params: TransportParams) -> None:
         await result
 
 
-async def encode(serializer: FrameSerializer, frame: Frame) -> Message:
-    """Serialize ``frame``; never returns anything but ``str`` or ``bytes``.
+def encode_sync(serializer: FrameSerializer, frame: Frame) -> Message | Awaitable[Message]:
+    """Serialize ``frame`` without a coroutine layer when the serializer is synchronous.
+
+    The transports' hot path: a sync serializer's message comes back at once
+    (checked as :func:`encode` checks it); an async serializer's result comes
+    back as an awaitable that yields the checked message. So a message costs
+    no ``await`` unless the serializer itself needs one.
 
     Raises:
-        SerializerError: the serializer raised, returned ``None`` (it cannot
-            encode this frame, so nothing would be sent) or a wrong type.
+        SerializerError: as :func:`encode`.
     """
     try:
         result: Any = serializer.serialize(frame)
-        if not isinstance(result, (str, bytes)) and inspect.isawaitable(result):
-            result = await result
     except Exception as exc:
         raise SerializerError(serializer, "serialize", frame, _failed(exc)) from exc
+    cls = type(result)
+    if cls is bytes or cls is str:
+        return result  # type: ignore[no-any-return]
+    if inspect.isawaitable(result):
+        return _encode_later(serializer, frame, result)
+    return _encoded(serializer, frame, result)
+
+
+async def _encode_later(serializer: FrameSerializer, frame: Frame, pending: Awaitable[Any]) -> Message:
+    try:
+        result = await pending
+    except Exception as exc:
+        raise SerializerError(serializer, "serialize", frame, _failed(exc)) from exc
+    return _encoded(serializer, frame, result)
+
+
+def _encoded(serializer: FrameSerializer, frame: Frame, result: Any) -> Message:
+    """Check what ``serialize`` returned."""
     if isinstance(result, (str, bytes)):
         return result
     if isinstance(result, (bytearray, memoryview)):
@@ -111,6 +143,56 @@ async def encode(serializer: FrameSerializer, frame: Frame) -> Message:
     raise SerializerError(serializer, "serialize", frame, f"returned {type(result).__name__}, expected str or bytes")
 
 
+async def encode(serializer: FrameSerializer, frame: Frame) -> Message:
+    """Serialize ``frame``; never returns anything but ``str`` or ``bytes``.
+
+    Raises:
+        SerializerError: the serializer raised, returned ``None`` (it cannot
+            encode this frame, so nothing would be sent) or a wrong type.
+    """
+    result = encode_sync(serializer, frame)
+    if isinstance(result, (str, bytes)):
+        return result
+    return await result
+
+
+def decode_sync(serializer: FrameSerializer, data: Message) -> Frame | Awaitable[Frame | None] | None:
+    """Deserialize one message without a coroutine layer when the serializer is synchronous.
+
+    Returns the frame (or ``None``: skipped) at once from a sync serializer,
+    or an awaitable that yields it from an async one; check with
+    ``isinstance(result, Frame)`` before awaiting.
+
+    Raises:
+        SerializerError: as :func:`decode`.
+    """
+    try:
+        result: Any = serializer.deserialize(data)
+    except Exception as exc:
+        raise SerializerError(serializer, "deserialize", data, _failed(exc)) from exc
+    if result is None or isinstance(result, Frame):
+        return result
+    if inspect.isawaitable(result):
+        return _decode_later(serializer, data, result)
+    return _decoded(serializer, data, result)
+
+
+async def _decode_later(serializer: FrameSerializer, data: Message, pending: Awaitable[Any]) -> Frame | None:
+    try:
+        result = await pending
+    except Exception as exc:
+        raise SerializerError(serializer, "deserialize", data, _failed(exc)) from exc
+    return _decoded(serializer, data, result)
+
+
+def _decoded(serializer: FrameSerializer, data: Message, result: Any) -> Frame | None:
+    """Check what ``deserialize`` returned."""
+    if result is None or isinstance(result, Frame):
+        return result
+    problem = f"returned {type(result).__name__}, expected a Frame or None"
+    raise SerializerError(serializer, "deserialize", data, problem)
+
+
 async def decode(serializer: FrameSerializer, data: Message) -> Frame | None:
     """Deserialize one message; ``None`` means the serializer skipped it.
 
@@ -118,16 +200,10 @@ async def decode(serializer: FrameSerializer, data: Message) -> Frame | None:
         SerializerError: the serializer raised or returned something other
             than a frame or ``None``.
     """
-    try:
-        result: Any = serializer.deserialize(data)
-        if result is not None and not isinstance(result, Frame) and inspect.isawaitable(result):
-            result = await result
-    except Exception as exc:
-        raise SerializerError(serializer, "deserialize", data, _failed(exc)) from exc
+    result = decode_sync(serializer, data)
     if result is None or isinstance(result, Frame):
         return result
-    problem = f"returned {type(result).__name__}, expected a Frame or None"
-    raise SerializerError(serializer, "deserialize", data, problem)
+    return await result
 
 
 def loads_json(data: str | bytes) -> Any:

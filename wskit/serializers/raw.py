@@ -59,6 +59,10 @@ class RawSerializer:
             self.num_channels = params.audio_in_channels
 
     def serialize(self, frame: Frame) -> str | bytes | None:
+        if type(frame) is TextFrame:  # the exact types first: one check instead of a chain, per message
+            return frame.text
+        if type(frame) is BinaryFrame:
+            return frame.data
         if isinstance(frame, (TextFrame, TranscriptionFrame)):
             return frame.text
         if isinstance(frame, AudioFrame):

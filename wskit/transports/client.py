@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,6 +27,7 @@ from ..redact import mask_text, mask_url
 from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
+from .delivery import DirectClientConnection
 from .params import WebsocketClientParams
 
 __all__ = ["ConnectError", "NotConnectedError", "WebsocketClientTransport"]
@@ -102,6 +103,7 @@ class WebsocketClientTransport(BaseTransport):
         return {
             "additional_headers": self.params.additional_headers,
             "subprotocols": self.params.subprotocols,
+            "create_connection": DirectClientConnection,
             **self.params.websockets_options(),
         }
 
@@ -275,10 +277,23 @@ class WebsocketClientTransport(BaseTransport):
             raise NotConnectedError(f"not connected to {mask_url(self.uri)}: await client.start() first")
         return self.connection
 
-    async def send(self, frame: Frame | Any) -> None:
-        """Send a frame through the serializer (a plain ``str``, ``bytes`` or
-        JSON-able value stands for a frame, see :func:`~wskit.transports.base.as_frame`)."""
-        await self._connected().send(frame)
+    def send(self, frame: Frame | Any) -> Coroutine[Any, Any, None]:
+        """Send a frame through the serializer: ``await client.send(frame)``.
+
+        A plain ``str``, ``bytes`` or JSON-able value stands for a frame (see
+        :func:`~wskit.transports.base.as_frame`). This is a plain function
+        handing back the connection's ``send`` coroutine, so a message pays no
+        coroutine layer of its own; without a connection the
+        :class:`NotConnectedError` is raised when the result is awaited, as
+        from any coroutine.
+        """
+        conn = self.connection
+        if conn is None:
+            return self._not_connected()
+        return conn.send(frame)
+
+    async def _not_connected(self) -> None:
+        self._connected()  # raises NotConnectedError saying why
 
     async def send_text(self, data: str) -> None:
         await self._connected().send_text(data)

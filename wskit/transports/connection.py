@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -31,8 +31,9 @@ from websockets.protocol import State
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
 from ..redact import mask_text
-from ..serializers.base import FrameSerializer, SerializerError, decode
+from ..serializers.base import FrameSerializer, SerializerError, decode_sync
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
+from .delivery import DirectDelivery
 
 if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
@@ -53,6 +54,9 @@ logger = logging.getLogger("wskit")
 # Close codes websockets sends when the peer broke the rules (RFC 6455 §7.4.1):
 # protocol error, invalid payload data (e.g. bad UTF-8), message too big.
 _PEER_FAULTS = frozenset({1002, 1007, 1009})
+# Enum members cost a class-attribute lookup (~70 ns) each time: the data path reads these.
+_IN, _OUT, _MESSAGE = Direction.IN, Direction.OUT, EventKind.MESSAGE
+_CONNECTED = WebSocketState.CONNECTED
 
 
 class WebSocketDisconnect(Exception):
@@ -103,11 +107,16 @@ class Owner(Protocol):
 
     events: EventBus
     serializer: FrameSerializer
+    _streams: tuple[Any, ...]  # FrameStreams: _put(connection, frame)
 
     @property
     def params(self) -> TransportParams: ...
 
     async def encode(self, frame: Frame | Any, connection: Connection | None = None) -> str | bytes: ...
+
+    def _encode(
+        self, frame: Frame | Any, connection: Connection | None = None
+    ) -> str | bytes | Awaitable[str | bytes]: ...
 
     def report_error(self, error: BaseException, connection: Connection | None = None, **info: Any) -> None: ...
 
@@ -118,10 +127,6 @@ def _fit_reason(reason: str, limit: int = 123) -> str:
     if len(data) <= limit:
         return reason
     return data[: limit - 3].decode(errors="ignore") + "…"
-
-
-def _size(raw: str | bytes) -> int:
-    return len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
 
 
 def as_frame(value: Frame | Any) -> Frame:
@@ -352,16 +357,19 @@ class Connection:
 
     def _emit(self, direction: Direction, raw: str | bytes, frame: Frame | None) -> None:
         """Count a message that went in or out, and tell the transport's subscribers."""
-        size = _size(raw)
-        if direction is Direction.IN:
+        size = len(raw) if type(raw) is bytes or raw.isascii() else len(raw.encode())  # type: ignore[union-attr]
+        if direction is _IN:
             self.messages_in += 1
             self.bytes_in += size
+            if frame is not None:
+                for stream in self._owner._streams:  # frames() readers
+                    stream._put(self, frame)
         else:
             self.messages_out += 1
             self.bytes_out += size
         bus = self._owner.events
-        if bus.active:
-            bus.emit(Event(EventKind.MESSAGE, self._owner, self, direction, raw, size, frame))
+        if bus._subscribers:  # EventBus.active without the property call: this runs for every message
+            bus.emit(Event(_MESSAGE, self._owner, self, direction, raw, size, frame))
 
     # -- receiving ------------------------------------------------------------
 
@@ -372,9 +380,12 @@ class Connection:
         # begun must not stop reading; websockets hands out what it buffered,
         # then raises ConnectionClosed.
         try:
-            return await self.websocket.recv()
+            data = await self.websocket.recv()
         except ConnectionClosed as exc:
             raise self._disconnect(exc) from None
+        if isinstance(self.websocket, DirectDelivery):
+            self.websocket.wskit_read()
+        return data
 
     async def receive(self) -> dict[str, Any]:
         """The next message as an ASGI-style dict; a disconnect is a message too."""
@@ -425,7 +436,9 @@ class Connection:
         while True:
             data = await self._receive_raw()
             try:
-                frame = await decode(self._owner.serializer, data)
+                frame = decode_sync(self._owner.serializer, data)
+                if frame is not None and not isinstance(frame, Frame):
+                    frame = await frame
             except SerializerError as exc:
                 self._emit(Direction.IN, data, None)
                 self._owner.report_error(exc, self)
@@ -487,9 +500,9 @@ class Connection:
     # -- sending --------------------------------------------------------------
 
     async def _send_raw(self, data: str | bytes, frame: Frame | None) -> None:
-        if self.application_state is WebSocketState.CONNECTING:
-            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        if self.application_state is WebSocketState.DISCONNECTED:
+        if self.application_state is not _CONNECTED:
+            if self.application_state is WebSocketState.CONNECTING:
+                raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
             if not self._closed_here:  # the peer went away (cleanup closed our side after it)
                 raise WebSocketDisconnect(self.close_code or 1006, self.close_reason)
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
@@ -517,7 +530,7 @@ class Connection:
                     )
         except ConnectionClosed as exc:
             raise self._disconnect(exc) from None
-        self._emit(Direction.OUT, data, frame)
+        self._emit(_OUT, data, frame)
 
     # -- slow consumers -------------------------------------------------------
 
@@ -598,5 +611,7 @@ class Connection:
         """
         if not isinstance(frame, Frame):
             frame = as_frame(frame)
-        data = await self._owner.encode(frame, self)
+        data = self._owner._encode(frame, self)  # no coroutine layer for a sync serializer
+        if not isinstance(data, (str, bytes)):
+            data = await data
         await self._send_raw(data, frame)

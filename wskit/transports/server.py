@@ -38,6 +38,7 @@ from ..redact import mask_text
 from .base import BaseTransport, FrameStream
 from .connection import Connection, HTTPReject, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
+from .delivery import DirectDelivery
 from .pages import page_response
 from .params import AuthHook, WebsocketServerParams
 from .routing import Handler, ParameterError, Route
@@ -57,7 +58,7 @@ class InsecureServerWarning(UserWarning):
     """A server is reachable from the network and checks no credentials."""
 
 
-class _ServerConnection(ServerConnection):
+class _ServerConnection(DirectDelivery, ServerConnection):
     """websockets' server connection, telling its wskit server what websockets keeps to itself.
 
     websockets answers failed upgrades (random bytes, plain HTTP -> 426, wrong

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from websockets.protocol import Side
+
 from .anatomy import FrameAnatomy, decode
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ def capture(connection: Connection | WsConnection, limit: int = 1 << 20) -> Iter
     """
     websocket: Any = getattr(connection, "websocket", connection)
     transport: Any = websocket.transport
-    from_client = type(websocket).__name__ == "ClientConnection"
+    from_client = websocket.protocol.side is Side.CLIENT  # the Sans-I/O protocol knows its side
     result = Capture(limit, from_client)
     write = transport.write
 
