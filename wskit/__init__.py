@@ -5,9 +5,12 @@ any other), Starlette-shaped connections, pluggable frame serializers and an
 event stream that widgets and plots subscribe to. See the README for a tour.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from websockets.frames import CloseCode
 
-from . import auth, wire
+from . import auth
 from .events import Direction, Event, EventBus, EventKind
 from .frames import (
     AudioFrame,
@@ -43,6 +46,17 @@ from .transports import (
     WebsocketServerTransport,
     WebSocketState,
 )
+
+if TYPE_CHECKING:
+    from . import wire
+
+
+def __getattr__(name: str) -> Any:
+    """``wskit.wire`` is imported on first use: the teaching tools are not needed to run transports."""
+    if name == "wire":
+        return importlib.import_module(".wire", __name__)
+    raise AttributeError(f"module 'wskit' has no attribute {name!r}")
+
 
 #: Starlette's name for the connection type, so ``websocket: WebSocket`` annotations carry over.
 WebSocket = Connection
