@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import sys
 import time
@@ -44,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import _machine  # bench/_machine.py, beside this script
 import matplotlib
 import numpy as np
 import websockets
@@ -216,22 +215,11 @@ async def stream_rounds(rounds: int, seconds: float) -> dict[str, list[StreamRes
 
 
 def machine() -> list[str]:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    try:
-        with open("/proc/loadavg") as f:
-            load = " ".join(f.read().split()[:3])
-    except OSError:
-        load = "n/a"
-    return [
-        f"CPU: {model}, {os.cpu_count()} cores, load average at start {load}",
-        f"Python {platform.python_version()}, default asyncio loop, websockets {websockets.__version__}, "
-        f"matplotlib {matplotlib.__version__}, numpy {np.__version__}, wskit {wskit.__version__}",
-    ]
+    return _machine.describe(
+        "default asyncio loop",
+        f"websockets {websockets.__version__}, matplotlib {matplotlib.__version__}, numpy {np.__version__}",
+        f"wskit {wskit.__version__}",
+    )
 
 
 def main() -> None:

@@ -48,7 +48,6 @@ import asyncio
 import cProfile
 import importlib.metadata
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -58,6 +57,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import _machine  # bench/_machine.py, beside this script
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -527,28 +527,11 @@ async def run(cfg: Config) -> Results:
 
 
 def machine() -> list[str]:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        with open("/proc/loadavg") as f:
-            load = " ".join(f.read().split()[:3])
-    except OSError:
-        load = "n/a"
-    return [
-        f"CPU: {model}, {os.cpu_count()} cores ({usable} usable), load average at start {load}",
-        f"OS: {platform.platform()}",
-        f"Python {platform.python_version()} ({platform.python_implementation()}), loop: {LOOP_NAME}",
-        f"websockets {websockets_version}, wskit {wskit.__version__}"
-        + (f", picows {picows.__version__}" if picows is not None else ", picows not installed"),
-    ]
+    return _machine.describe(
+        f"loop: {LOOP_NAME}",
+        f"websockets {websockets_version}, wskit {wskit.__version__}",
+        f"picows {picows.__version__}" if picows is not None else "picows not installed",
+    )
 
 
 def _fmt(values: list[float] | None, decimals: int) -> str:

@@ -48,12 +48,12 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import _machine  # bench/_machine.py, beside this script
 import comm
 from comm import DummyComm
 from websockets.asyncio.client import connect
@@ -320,21 +320,11 @@ async def part3(kind: str, count: int) -> dict[str, float]:
 
 
 def machine() -> list[str]:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-        with open("/proc/loadavg") as f:
-            load = " ".join(f.read().split()[:3])
-    except OSError:
-        load = "n/a"
     import ipywidgets
 
-    return [
-        f"CPU: {model}, {os.cpu_count()} cores, load average at start {load}",
-        f"Python {platform.python_version()}, websockets {websockets_version}, ipywidgets {ipywidgets.__version__}, "
-        f"wskit {wskit.__version__}",
-    ]
+    return _machine.describe(
+        f"websockets {websockets_version}, ipywidgets {ipywidgets.__version__}", f"wskit {wskit.__version__}"
+    )
 
 
 def main() -> None:
