@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -23,3 +24,13 @@ async def eventually(predicate: Callable[[], object], timeout: float = 3.0, step
             return
         await asyncio.sleep(step)
     raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Render local times in UTC, so that timestamps are exact."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

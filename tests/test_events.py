@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -22,16 +21,6 @@ STAMP = "22:13:20.250"
 @dataclass
 class FakeConnection:
     id: int
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Render local times in UTC, so that timestamps are exact."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def event(kind: EventKind = EventKind.READY, **kw: object) -> Event:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
-from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 
 import wskit
+from tests.transports.test_server import echo_server
 
 
 async def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
@@ -26,17 +26,6 @@ async def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int
                 return exc.code, dict(exc.headers), exc.read().decode()
 
     return await asyncio.to_thread(get)
-
-
-async def echo_server(**params: Any) -> wskit.WebsocketServerTransport:
-    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(**params), port=0)
-
-    @server.event_handler("on_frame")
-    async def echo(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
-        await conn.send(frame)
-
-    await server.start()
-    return server
 
 
 def http_url(server: wskit.WebsocketServerTransport, path: str = "/") -> str:
