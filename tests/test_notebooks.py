@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from tests.kernel_runner import CellRun, NotebookRun, kernel, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -49,14 +53,106 @@ def readme_blocks() -> list[str]:
     return blocks
 
 
+#: What a person checks after Run All, per notebook: code run after the last cell, and the lines it prints.
+AFTER_RUN_ALL: dict[str, tuple[str, list[str]]] = {
+    # 03 and 08 leave their panels live for the reader; their last cell only shows a stop button
+    "03_many_clients.ipynb": (
+        "print(room.running, sorted(c.url.path for c in room.clients))\n"
+        "stop_button.click()  # what the reader does when done\n"
+        "print(wskit.runtime.transports(), room.running)",
+        ["True ['/chat/alice', '/chat/bob']", "[] False"],
+    ),
+    "08_panels_tour.ipynb": (
+        "print(server.running, client_panel.state, client_panel.connect_button.disabled)\n"
+        "stop_button.click()\n"
+        "print(wskit.runtime.transports(), server.running)",
+        ["True closed 4001 'tour over' False", "[] False"],
+    ),
+}
+STOP = "await wskit.stop_all_async()"
+#: a log record's first line (what wskit.notebook_logging writes, and Python's own last-resort form)
+RECORD_START = re.compile(r"(?m)^(?=wskit (?:error|critical|warning): )")
+
+
+def deliberate_errors(cell: CellRun) -> re.Pattern[str] | None:
+    """The stderr a cell tagged ``deliberate-error`` is expected to show (its ``wskit.expected_stderr``)."""
+    if "deliberate-error" not in cell.tags:
+        return None
+    pattern = cell.metadata.get("wskit", {}).get("expected_stderr")
+    assert pattern, f"cell {cell.index} is tagged deliberate-error but names no wskit.expected_stderr"
+    return re.compile(pattern)
+
+
+def assert_quiet(run: NotebookRun) -> None:
+    """No error outputs; stderr only in cells that deliberately show an error, and only that error."""
+    name = run.path.name
+    for cell in run.cells:
+        assert not cell.errors, f"{name} cell {cell.index} raised {cell.errors[0].ename}: {cell.errors[0].evalue}"
+        expected = deliberate_errors(cell)
+        for text, during in cell.stderr_outputs():
+            where = f"{name}: stderr under cell {cell.index} (arrived while cell {during} ran)"
+            assert expected is not None, f"{where}:\n{text}"
+            for record in filter(None, RECORD_START.split(text)):
+                assert expected.match(record), f"{where} is not the expected error {expected.pattern!r}:\n{record}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
+def test_notebook_runs_quietly(path: Path) -> None:
+    """Run All, as a person does: no errors, and stderr only where a cell deliberately shows one.
+
+    Outputs are filed where JupyterLab shows them (by their parent message), so a record a
+    background task logs later under an earlier cell is caught too (nbclient would drop it).
+    The test then does what the reader does at the end: stops everything.
+    """
+    after, expected = AFTER_RUN_ALL.get(path.name, (STOP, []))
+    run = run_notebook(path, after=after)
+    assert_quiet(run)
+    assert run.cells[-1].stdout.splitlines() == expected
+
+
+def test_a_deliberate_error_must_be_the_expected_one() -> None:
+    """The check above fails on stderr in an untagged cell, and on an unexpected error in a tagged one."""
+    tagged = CellRun(1, "", ["deliberate-error"], {"wskit": {"expected_stderr": "^wskit error: close code 1005"}})
+    untagged = CellRun(2, "")
+    for cell, text in ((untagged, "wskit error: close code 1005\n"), (tagged, "wskit error: something else\n")):
+        cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
+        cell.arrived_during.append(cell.index)
+        with pytest.raises(AssertionError):
+            assert_quiet(NotebookRun(Path("x.ipynb"), [cell]))
+    ok = CellRun(1, "", ["deliberate-error"], {"wskit": {"expected_stderr": "^wskit error: close code 1005"}})
+    ok.outputs.append(nbformat.v4.new_output("stream", name="stderr", text="wskit error: close code 1005\nTrace\n"))
+    ok.arrived_during.append(1)
+    assert_quiet(NotebookRun(Path("x.ipynb"), [ok]))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the server's handshake path (wskit/transports/server.py) logs a served page as "
+    "'opening handshake failed … HTTP 200', and a browser's GET /favicon.ico as "
+    "'InvalidUpgrade: invalid Connection header: keep-alive'; both are transport changes",
+)
+def test_loading_the_chat_page_of_notebook_1_is_quiet() -> None:
+    """Notebook 1 invites the reader to open its chat page: loading it, as a browser does, logs nothing."""
+    path = ROOT / "notebooks" / "01_echo_chat.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert not errors
+    with kernel(path.parent) as k:
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                k.run(cell.source, index, cell.metadata.get("tags", []))
+        page = k.run("print(server.url.replace('ws://', 'http://'))").stdout.strip()
+        host, port = urlsplit(page).hostname, urlsplit(page).port
+        for target in ("/?ws=/ws", "/favicon.ico"):  # a browser asks for the icon right after the page
+            conn = http.client.HTTPConnection(str(host), port, timeout=5)
+            conn.request("GET", target, headers={"Connection": "keep-alive", "Accept": "text/html"})
+            conn.getresponse().read()
+            conn.close()
+        k.run("await asyncio.sleep(0.3)")
+        k.run(STOP)
+        k.settle()
+        run = NotebookRun(path, k.cells)
+    assert_quiet(run)
+    said = "".join(c.stdout + c.stderr for c in run.cells)
+    assert "opening handshake failed" not in said
 
 
 @pytest.mark.pipecat

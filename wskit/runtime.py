@@ -10,6 +10,9 @@ wskit not care:
 * :func:`run_sync` is the synchronous facade for widget callbacks and plain
   cells: with no loop it drives a private, persistent loop; inside a running
   loop it applies ``nest_asyncio2`` to that loop on first need, never at import.
+* In a Jupyter kernel, wskit's log records appear under the cell running
+  now, not under the cell that started the task logging them
+  (:mod:`wskit.notebook_logging`, installed by the first transport or task).
 * A registry of live transports: re-running a cell that starts a server on a
   taken ``host:port`` stops the earlier wskit server first, and
   :func:`stop_all` stops everything wskit started.
@@ -25,6 +28,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
+from . import notebook_logging
 from .events import Event, EventBus, EventKind
 
 __all__ = [
@@ -87,6 +91,7 @@ def spawn(
     Returns:
         The task; it is held until it finishes, so it cannot be collected mid-flight.
     """
+    notebook_logging.install()  # in a Jupyter kernel: records under the running cell (once; cheap after)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -177,6 +182,7 @@ def run_sync(awaitable: Awaitable[T], timeout: float | None = None) -> T:
 def register(transport: ManagedTransport) -> None:
     """Hold ``transport`` until it stops; its loop becomes the home loop."""
     global _home_loop
+    notebook_logging.install()
     _transports.add(transport)
     if transport.loop is not None:
         _home_loop = transport.loop
