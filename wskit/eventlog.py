@@ -423,17 +423,28 @@ class LogBuffer:
         needle = search.casefold()
         picked: list[LogRow] = []
         for row in reversed(self._rows):
-            if kind_set is not None and row.kind not in kind_set:
-                continue
-            if dir_set is not None and row.direction not in dir_set:
-                continue
-            if needle and not _matches(row, needle):
+            if not _passes(row, kind_set, dir_set, needle):
                 continue
             picked.append(row)
             if last is not None and len(picked) >= last:
                 break
         picked.reverse()
         return picked
+
+    @staticmethod
+    def matches(
+        row: LogRow,
+        kinds: Iterable[str] | None = None,
+        directions: Iterable[str | None] | None = None,
+        search: str = "",
+    ) -> bool:
+        """True when ``row`` passes the filters :meth:`rows` takes (the same rules)."""
+        return _passes(
+            row,
+            set(kinds) if kinds is not None else None,
+            set(directions) if directions is not None else None,
+            search.casefold(),
+        )
 
     # -- exporting --------------------------------------------------------------
 
@@ -469,6 +480,14 @@ class LogBuffer:
                 }
             )
         return out
+
+
+def _passes(row: LogRow, kinds: set[str] | None, directions: set[str | None] | None, needle: str) -> bool:
+    if kinds is not None and row.kind not in kinds:
+        return False
+    if directions is not None and row.direction not in directions:
+        return False
+    return not needle or _matches(row, needle)
 
 
 def _matches(row: LogRow, needle: str) -> bool:

@@ -22,11 +22,14 @@ from wskit.frames import Frame, TextFrame
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
 
+#: where each column of a list line starts and ends (see ``row_label``)
+COLUMNS = ((0, 6), (8, 20), (22, 27), (28, 39), (40, 52), (53, 60), (62, None))
+
+
 def shown_rows(log: EventLog) -> list[str]:
-    """The log table as a person reads it: one line per row, cells joined by ' | '."""
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", log.table.value)[1:]  # skip the heading
-    return [" | ".join(html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r))
-            for r in rows]  # fmt: skip
+    """The log's list as a person reads it, oldest first: one line per row, cells joined by ' | '."""
+    labels = [label for label, _seq in log.list.options]
+    return [" | ".join(label[a:b].strip() for a, b in COLUMNS) for label in reversed(labels)]
 
 
 def text_of(widget_html: str) -> str:
@@ -65,7 +68,7 @@ async def test_client_panel_connect_send_ping_close(server: wskit.WebsocketServe
     panel.connect_button.click()
     await eventually(lambda: panel.state == "open")
     assert "open" in panel.badge.value
-    assert "s3cret" not in text_of(panel.status.value) and "•••" in text_of(panel.status.value)
+    assert "s3cret" not in text_of(panel.status.value) and "token=***" in text_of(panel.status.value)  # wskit.redact
     assert server.clients[0].query_params["token"] == "s3cret"
     assert server.clients[0].query_params["room"] == "1"
 
@@ -95,10 +98,10 @@ async def test_client_panel_connect_send_ping_close(server: wskit.WebsocketServe
     await eventually(lambda: sum("BINARY de ad be ef [4 bytes]" in r for r in shown_rows(log)) == 2)
 
     # click a row: its payload in full
-    log.row.value = seq_of(log, '{"a":[1,2]}')
+    log.list.value = seq_of(log, '{"a":[1,2]}')  # a click on the row
     assert "payload (JSON)" in text_of(log.details.value)
     assert '"a": [\n    1,' in text_of(log.details.value)
-    log.row.value = seq_of(log, "de ad be ef")
+    log.list.value = seq_of(log, "de ad be ef")
     assert "00000000  de ad be ef" in text_of(log.details.value)
 
     # filters and search
@@ -326,7 +329,7 @@ async def test_event_log_of_background_failures() -> None:
 
     wskit.spawn(fail(), name="doomed")
     await eventually(lambda: any("RuntimeError: lost in the background" in r for r in shown_rows(log)))
-    log.row.value = log.rows_shown[-1].seq
+    log.select(log.rows_shown[-1].seq)
     assert "Traceback" in text_of(log.details.value) and "task=doomed" in text_of(log.details.value)
     log.detach()
 
@@ -351,3 +354,80 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []
+
+
+async def test_client_panel_after_a_server_side_close_shows_one_state(server: wskit.WebsocketServerTransport) -> None:
+    """Kicked by the server: badge, status line and buttons all say closed, by the server."""
+    panel = ClientPanel(server.url)
+    assert panel.state == "not connected" and "wskit-idle" in panel.badge.value
+    assert not panel.connect_button.disabled and panel.disconnect_button.disabled
+    panel.connect_button.click()
+    await eventually(lambda: panel.state == "open")
+    assert panel.connect_button.disabled and not panel.disconnect_button.disabled  # nothing to connect now
+    assert text_of(panel.status.value) == f"connected to {server.url}"
+    await server.clients[0].close(4001, "tour over")
+    await eventually(lambda: panel.state == "closed 4001 'tour over'")
+    assert "wskit-closed" in panel.badge.value  # not the grey of "not connected"
+    assert text_of(panel.status.value) == "closed by the server 4001 'tour over'"
+    assert "connected to" not in text_of(panel.status.value)
+    assert not panel.connect_button.disabled and panel.disconnect_button.disabled
+    # and Connect works again
+    panel.connect_button.click()
+    await eventually(lambda: panel.state == "open")
+    panel.disconnect_button.click()
+    await eventually(lambda: panel.state == "closed 1000 'client stopping'")
+    assert text_of(panel.status.value) == "closed by this client 1000 'client stopping'"
+    panel.close()
+
+
+async def test_event_log_click_selects_and_details_follow_the_filter(server: wskit.WebsocketServerTransport) -> None:
+    client = wskit.WebsocketClientTransport(server.url)
+    log = EventLog(client)
+    await client.start()
+    await client.send_text("x" * 200)
+    await client.send_text('{"pick": "me"}')
+    await eventually(lambda: len(log.rows_shown) == 5)  # connected, 2 out, 2 echoes in
+    log.refresh()
+    assert text_of(log.heading.value).split() == ["row", "time", "dir", "who", "what", "bytes", "summary"]
+    labels = [label for label, _ in log.list.options]
+    assert labels[0].split()[0] == "5"  # newest first
+    long_line = next(label for label in labels if "xxxx" in label)
+    assert long_line.endswith("…") and len(long_line) < 160  # elided, visibly
+    # a click (the list's value) shows the row's payload
+    pick = seq_of(log, '{"pick": "me"}')
+    log.list.value = pick
+    assert log.selected == pick
+    assert text_of(log.details.value).startswith(f"row {pick} ·") and '"pick": "me"' in text_of(log.details.value)
+    # a redraw (new events) keeps the selection
+    await client.send_text("later")
+    await eventually(lambda: len(log.rows_shown) == 7)
+    log.refresh()
+    assert log.list.value == pick and log.selected == pick
+    # a filter that hides the selected row clears the details; one that keeps it keeps them
+    log.search.value = "pick"
+    assert log.selected == pick and '"pick": "me"' in text_of(log.details.value)
+    log.direction.value = "in"
+    log.search.value = "later"
+    assert log.selected is None and log.list.value is None
+    assert "click a row" in text_of(log.details.value)
+    await client.stop()
+    log.detach()
+
+
+def test_event_log_rows_and_connections_read_apart() -> None:
+    """Rows are bare numbers ("row 1" in the details); ``#5`` is always a connection."""
+
+    class Conn:
+        id = 5
+
+    class Source:
+        events = wskit.EventBus()
+
+    source = Source()
+    log = EventLog(source)
+    source.events.emit(Event(EventKind.MESSAGE, source, Conn(), Direction.IN, "hi", 2))
+    (row,) = shown_rows(log)
+    assert row.split(" | ")[0] == "1" and "#5" in row
+    log.select(1)
+    assert text_of(log.details.value).startswith("row 1 ·") and "connection #5" in text_of(log.details.value)
+    assert "2 bytes" in text_of(log.details.value)

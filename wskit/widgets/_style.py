@@ -3,9 +3,12 @@
 Every panel is the same grammar, top to bottom: a header (title, status badge,
 facts), labelled form rows, a row of buttons, a status line (errors in red,
 with the traceback folded), then the panel's body. Colours come from
-JupyterLab's CSS variables, so the panels follow the light and dark themes;
-meaning is carried by a few classes: ``wskit-out`` (sent), ``wskit-in``
-(received), ``wskit-err`` (errors), and the badge states.
+JupyterLab's CSS variables, mixed so that text keeps at least 4.5:1 contrast
+in the light and the dark theme (:mod:`wskit.theme`); meaning is carried by
+a few classes: ``wskit-out`` (sent), ``wskit-in`` (received), ``wskit-err``
+(errors), and the badge states: ``idle`` (grey: not connected, stopped),
+``busy`` (orange: connecting, closing, reconnecting), ``open`` (green),
+``closed`` (blue: a connection that was open has closed) and ``failed`` (red).
 """
 
 from __future__ import annotations
@@ -15,42 +18,54 @@ import traceback
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from .. import theme
+
 __all__ = ["CSS", "badge", "button", "error_html", "escape", "header", "note_html", "panel", "row", "style_widget"]
 
-CSS = """
+
+def _css() -> str:
+    """The stylesheet: every colour a JupyterLab variable or a mix of one (see :mod:`wskit.theme`)."""
+    badge = ".wskit-badge.wskit-{state} {{ background: {bg}; border-color: {accent}; }}"
+    badges = "\n".join(
+        badge.format(state=state, bg=theme.tint(accent), accent=theme.ACCENTS[accent])
+        for state, accent in (("open", "success"), ("busy", "warn"), ("closed", "brand"), ("failed", "error"))
+    )
+    return f"""
 <style>
-.wskit-panel { border: 1px solid var(--jp-border-color2, #ccc); border-radius: 6px; padding: 6px 8px;
-  background: var(--jp-layout-color1, transparent); color: var(--jp-ui-font-color1, inherit);
-  font-family: var(--jp-ui-font-family, sans-serif); }
-.wskit-panel .wskit-title { font-weight: 600; font-size: var(--jp-ui-font-size2, 1.1em); margin-right: 8px; }
-.wskit-panel .wskit-dim { color: var(--jp-ui-font-color2, #666); }
-.wskit-badge { display: inline-block; padding: 0 8px; border-radius: 9px; font-size: 90%; line-height: 1.6em;
-  border: 1px solid var(--jp-border-color2, #ccc); color: var(--jp-ui-font-color1, inherit); }
-.wskit-badge.wskit-open { background: var(--jp-success-color3, #c8e6c9);
-  border-color: var(--jp-success-color1, #388e3c); }
-.wskit-badge.wskit-busy { background: var(--jp-warn-color3, #ffe0b2); border-color: var(--jp-warn-color1, #f57c00); }
-.wskit-badge.wskit-closed { background: var(--jp-layout-color3, #eee); }
-.wskit-badge.wskit-failed { background: var(--jp-error-color3, #ffcdd2);
-  border-color: var(--jp-error-color1, #d32f2f); }
-.wskit-row { gap: 4px 6px; }
-.wskit-err { color: var(--jp-error-color1, #d32f2f); }
-.wskit-ok { color: var(--jp-success-color1, #388e3c); }
-.wskit-out { color: var(--jp-info-color1, #1976d2); }
-.wskit-in { color: var(--jp-success-color1, #388e3c); }
-.wskit-mono, .wskit-log table, .wskit-panel pre { font-family: var(--jp-code-font-family, monospace);
-  font-size: var(--jp-code-font-size, 12px); }
-.wskit-panel pre { margin: 2px 0; white-space: pre-wrap; word-break: break-all;
-  background: var(--jp-layout-color2, #f7f7f7); padding: 4px; border-radius: 4px; max-height: 320px; overflow: auto; }
-.wskit-scroll { max-height: 280px; overflow-y: auto; display: flex; flex-direction: column-reverse;
-  border: 1px solid var(--jp-border-color2, #ccc); border-radius: 4px; }
-.wskit-log table, .wskit-table { border-collapse: collapse; width: 100%; }
-.wskit-log td, .wskit-table td, .wskit-table th { padding: 0 6px; white-space: nowrap; text-align: left;
-  border-bottom: 1px solid var(--jp-border-color3, #eee); }
-.wskit-log td.wskit-sum { white-space: pre; overflow: hidden; text-overflow: ellipsis; max-width: 60em; }
-.wskit-log tr.wskit-err td { color: var(--jp-error-color1, #d32f2f); }
-.wskit-log tr.wskit-wire td { color: var(--jp-ui-font-color2, #666); }
+.wskit-panel {{ border: 1px solid {theme.BORDER}; border-radius: 6px; padding: 6px 8px;
+  background: {theme.PAPER}; color: {theme.TEXT}; font-family: var(--jp-ui-font-family, sans-serif); }}
+.wskit-panel .wskit-title {{ font-weight: 600; font-size: var(--jp-ui-font-size2, 1.1em); margin-right: 8px; }}
+.wskit-panel .wskit-dim {{ color: {theme.DIM}; }}
+.wskit-badge {{ display: inline-block; padding: 0 8px; border-radius: 9px; font-size: 90%; line-height: 1.6em;
+  border: 1px solid {theme.BORDER}; color: {theme.INK}; background: {theme.PAPER2}; }}
+{badges}
+.wskit-row {{ gap: 4px 6px; }}
+.wskit-err {{ color: {theme.ink("error")}; }}
+.wskit-ok {{ color: {theme.ink("success")}; }}
+.wskit-out {{ color: {theme.ink("brand")}; }}
+.wskit-in {{ color: {theme.ink("success")}; }}
+.wskit-mono, .wskit-log select, .wskit-log .wskit-head, .wskit-panel pre {{
+  font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); }}
+.wskit-panel pre {{ margin: 2px 0; white-space: pre-wrap; word-break: break-all; color: {theme.INK};
+  background: {theme.PAPER2}; padding: 4px; border-radius: 4px; max-height: 320px; overflow: auto; }}
+.wskit-table {{ border-collapse: collapse; width: 100%; }}
+.wskit-table td, .wskit-table th {{ padding: 0 6px; white-space: nowrap; text-align: left;
+  border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }}
+.wskit-table th {{ color: {theme.TEXT}; font-weight: 600; }}
+.wskit-table td.wskit-num, .wskit-table th.wskit-num {{ text-align: right; }}
+.wskit-log .wskit-head {{ white-space: pre; overflow: hidden; font-weight: 600; color: {theme.TEXT};
+  padding: 2px 4px; border: 1px solid {theme.BORDER}; border-bottom: none; border-radius: 4px 4px 0 0; }}
+.wskit-log select {{ width: 100%; color: {theme.INK}; background: {theme.PAPER}; border: 1px solid {theme.BORDER};
+  border-radius: 0 0 4px 4px; padding: 0; }}
+.wskit-log select option {{ padding: 0 4px; white-space: pre; }}
+.wskit-log select option:checked {{ background: {theme.tint("brand", 35)}; color: {theme.INK}; }}
+.wskit-log .widget-select {{ width: 100%; margin: 0; }}
+.wskit-details {{ border-left: 3px solid {theme.ACCENTS["brand"]}; padding-left: 6px; }}
 </style>
 """
+
+
+CSS = _css()
 
 
 def escape(text: str) -> str:
@@ -59,7 +74,7 @@ def escape(text: str) -> str:
 
 
 def badge(state: str, text: str) -> str:
-    """A status pill; ``state`` is one of open, busy, closed, failed."""
+    """A status pill; ``state`` is one of idle, busy, open, closed, failed."""
     return f'<span class="wskit-badge wskit-{state}">{escape(text)}</span>'
 
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from ..events import Event, EventKind
+from ..redact import mask_url
 from ..transports import WebsocketClientParams, WebsocketClientTransport
 from . import _style as st
 from ._tasks import schedule
@@ -105,7 +106,7 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.disconnect_button = st.button("Disconnect", "close (1000) and stop reconnecting")
         #: the badge's text: ``"open"``, ``"closed 1000 'bye'"``, ``"reconnecting 2/5"``…
         self.state = "not connected"
-        self.badge = widgets.HTML(st.badge("closed", self.state))
+        self.badge = widgets.HTML()
         self.status = widgets.HTML()
         self.composer = Composer(client, title="Send")
         self.event_log = EventLog(client, title="Events")
@@ -128,13 +129,28 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         )
         self.add_class("wskit-panel")
         if client.connection is not None:
-            self._set_badge("open", "open")
+            self._show("open", "open", f"connected to {mask_url(client.uri)}")
+        else:
+            self._show("idle", "not connected")
 
     # -- state -------------------------------------------------------------------
 
-    def _set_badge(self, state: str, text: str) -> None:
+    def _show(self, state: str, text: str, note: str | None = "", *, error: str = "") -> None:
+        """Draw one state everywhere: badge, status line (``note``; ``None`` keeps it) and buttons.
+
+        ``state`` is the badge's colour (idle, busy, open, closed, failed);
+        ``error`` is HTML for the status line instead of ``note``.
+        """
         self.state = text
-        self.badge.value = st.badge(state, text)
+        with self.hold_sync():
+            self.badge.value = st.badge(state, text)
+            if error:
+                self.status.value = error
+            elif note is not None:
+                self.status.value = st.note_html(note, ok=state != "failed") if note else ""
+            connected = state in ("busy", "open")  # connecting, open, closing, reconnecting
+            self.connect_button.disabled = connected
+            self.disconnect_button.disabled = not connected or text == "closing"
 
     def _on_event(self, event: Event) -> None:
         kind = event.kind
@@ -142,15 +158,19 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             return
         if kind is EventKind.CONNECTED:
             proto = getattr(event.connection, "subprotocol", None)
-            self._set_badge("open", f"open ({proto})" if proto else "open")
+            self._show("open", f"open ({proto})" if proto else "open", f"connected to {mask_url(self.client.uri)}")
         elif kind is EventKind.DISCONNECTED:
+            code = "" if event.code is None else f" {event.code}"
             reason = f" {event.reason!r}" if event.reason else ""
-            self._set_badge("closed", f"closed {event.code if event.code is not None else ''}{reason}".rstrip())
+            initiator = (event.info or {}).get("initiator")
+            by = {"server": "by the server", "client": "by this client"}.get(str(initiator), "")
+            self._show("closed", f"closed{code}{reason}", " ".join(p for p in ("closed", by) if p) + f"{code}{reason}")
         elif kind is EventKind.RECONNECTING:
             info = event.info or {}
-            self._set_badge("busy", f"reconnecting {info.get('attempt', '?')}/{info.get('max_attempts', '?')}")
+            attempt = f"{info.get('attempt', '?')}/{info.get('max_attempts', '?')}"
+            self._show("busy", f"reconnecting {attempt}", f"reconnecting: attempt {attempt}", error="")
         elif kind is EventKind.ERROR and self.client.connection is None and not self.client.running:
-            self._set_badge("failed", "failed")
+            self._show("failed", "failed", None)
 
     # -- buttons ---------------------------------------------------------------------
 
@@ -170,35 +190,39 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     def connect(self) -> None:
         """What ``Connect`` does."""
-        if self.client.running:
+        if self.client.connection is not None or self.connect_button.disabled:
             self.status.value = st.note_html("already connected: Disconnect first", ok=False)
             return
         try:
             self._apply_form()
         except Exception as exc:
-            self.status.value = st.error_html(exc, "Connect")
+            self._show("failed", "failed", error=st.error_html(exc, "Connect"))
             return
-        self._set_badge("busy", "connecting")
-        self.status.value = ""
+        self._show("busy", "connecting", f"connecting to {mask_url(self.client.uri)}")
         schedule(self._connect(), self._connect_failed, "wskit.widgets.connect")
 
     async def _connect(self) -> None:
+        if self.client.running and self.client.connection is None and not self.client.params.reconnect:
+            await self.client.stop()  # the last connection has closed; its task is only finishing
         await self.client.start()
-        shown = self.client.uri.replace(self.token.value, "•••") if self.token.value else self.client.uri
-        self.status.value = st.note_html(f"connected to {shown}")
 
     def _connect_failed(self, exc: BaseException) -> None:
-        self._set_badge("failed", "failed")
-        self.status.value = st.error_html(exc, "Connect")
+        self._show("failed", "failed", error=st.error_html(exc, "Connect"))
 
     def _closing(self) -> None:
         if self.client.connection is not None:
-            self._set_badge("busy", "closing")
+            self._show("busy", "closing", None)
 
     def disconnect(self) -> None:
         """What ``Disconnect`` does: close with 1000 and stop reconnecting."""
-        self._set_badge("busy", "closing")
-        schedule(self.client.stop(), lambda e: setattr(self.status, "value", st.error_html(e, "Disconnect")))
+        self._show("busy", "closing", None)
+        schedule(self._disconnect(), lambda e: self._show("failed", "failed", error=st.error_html(e, "Disconnect")))
+
+    async def _disconnect(self) -> None:
+        connected = self.client.connection is not None
+        await self.client.stop()
+        if not connected:  # stopped while reconnecting: no DISCONNECTED event comes
+            self._show("idle", "not connected", "stopped")
 
     def close(self) -> None:
         """Stop listening to the client (the widgets stay as they are)."""

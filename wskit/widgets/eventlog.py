@@ -1,9 +1,18 @@
 """``EventLog``: every event of a transport or connection, live, filterable, exportable.
 
 The rows live in a :class:`wskit.eventlog.LogBuffer` (bounded, pure Python);
-this widget only draws its newest ``visible_rows`` into one ``HTML`` widget,
-from a throttled task (:class:`~._refresh.Refresher`), so a burst of events
-costs one redraw, never one comm message per event or the whole history.
+this widget only draws its newest ``visible_rows`` (newest first) into one
+``ipywidgets.Select`` list, from a throttled task
+(:class:`~._refresh.Refresher`), so a burst of events costs one redraw,
+never one comm message per event or the whole history.
+
+A list of options, not an HTML table, because a person picks a row: a click
+or the arrow keys select it (the browser's own list box, keyboard included,
+with no extra front-end code) and its details appear below. The column
+heading sits above the list, so it never scrolls away; a summary too long
+for its column ends in a visible "…" (the details show it whole). The
+selection survives redraws; the details show the selected row only while
+the filters let it through.
 """
 
 from __future__ import annotations
@@ -22,10 +31,13 @@ from ..events import EventKind
 from . import _style as st
 from ._refresh import Refresher
 
-__all__ = ["EventLog", "render_details"]
+__all__ = ["EventLog", "render_details", "row_label"]
 
 ALL = "all"
 _ARROWS = {"in": "←", "out": "→", None: ""}
+#: characters of summary a list line shows; longer ones end in "…"
+SUMMARY_WIDTH = 72
+_COLUMNS = f"{'row':>6}  {'time':<12}  {'dir':<5} {'who':<11} {'what':<12} {'bytes':>7}  summary"
 
 
 def _bus_owner(target: Any) -> tuple[Any, Any]:
@@ -42,23 +54,25 @@ def _clock(wall: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
 
 
-def _row_html(row: LogRow) -> str:
-    classes = []
-    if row.kind in ("error", "rejected"):
-        classes.append("wskit-err")
-    elif row.kind == "wire":
-        classes.append("wskit-wire")
-    dir_class = f"wskit-{row.direction}" if row.direction else ""
+def row_label(row: LogRow, width: int = SUMMARY_WIDTH) -> str:
+    """One list line: row number, time, direction, who (``client #1``), what, size in bytes, summary.
+
+    Row numbers are bare numbers; ``#3`` is always a connection. Errors and
+    rejections start their "what" with ``!``.
+    """
     who = (row.role or "") + (f" #{row.connection}" if row.connection is not None else "")
-    what = row.opcode if row.kind in ("message", "wire") and row.opcode else row.kind
+    what = row.opcode if row.kind in ("message", "wire") and row.opcode else str(row.kind)
     if row.kind == "wire":
         what = f"wire {what}"
-    summary = row.summary if len(row.summary) <= 200 else row.summary[:199] + "…"
+    elif row.kind in ("error", "rejected"):
+        what = f"! {what}"
+    summary = row.summary
+    if len(summary) > width:
+        summary = summary[: width - 1] + "…"
+    direction = f"{_ARROWS.get(row.direction, '')} {row.direction or ''}".strip()
     return (
-        f'<tr class="{" ".join(classes)}"><td class="wskit-dim">{row.seq}</td><td>{_clock(row.wall_time)}</td>'
-        f'<td class="{dir_class}">{_ARROWS.get(row.direction, "")} {st.escape(row.direction or "")}</td>'
-        f"<td>{st.escape(who)}</td><td>{st.escape(what)}</td><td>{row.size}</td>"
-        f'<td class="wskit-sum">{st.escape(summary)}</td></tr>'
+        f"{row.seq:>6}  {_clock(row.wall_time):<12}  {direction:<5} {who[:11]:<11} {what[:12]:<12} "
+        f"{row.size:>7}  {summary}"
     )
 
 
@@ -66,9 +80,9 @@ def render_details(row: LogRow | None) -> str:
     """The details view of one row: its facts, then the payload (JSON pretty-printed,
     binary as a hex dump) and an error's traceback."""
     if row is None:
-        return '<span class="wskit-dim">pick a row number to see its payload</span>'
+        return '<span class="wskit-dim">click a row (or move with the arrow keys) to see its payload</span>'
     facts = [
-        f"#{row.seq}",
+        f"row {row.seq}",
         _clock(row.wall_time),
         row.kind,
         row.direction or "",
@@ -109,8 +123,9 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         visible_rows: rows drawn (the newest that match the filters).
         hz: the most redraws per second.
 
-    Controls: ``kind`` and ``direction`` filters, ``search`` text, ``row``
-    (a row number whose details appear below the table), and the buttons
+    Controls: ``kind`` and ``direction`` filters, ``search`` text, the row
+    list (click a row, or use the arrow keys, to see its details below; or
+    :meth:`select` from code), and the buttons in :attr:`actions`:
     ``Clear``, ``Export JSON`` and ``Export HAR`` (files written to
     ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data).
     """
@@ -149,26 +164,31 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.export_har_button = st.button("Export HAR", "write the messages as a HAR _webSocketMessages list")
         self.counts = widgets.HTML()
         self.status = widgets.HTML()
-        self.table = widgets.HTML()
-        self.table.add_class("wskit-log")
-        self.row = widgets.BoundedIntText(
-            value=0, min=0, max=2**62, description="row #", layout=widgets.Layout(width="170px")
-        )
+        #: the column heading, above the list so it never scrolls away
+        self.heading = widgets.HTML(f'<div class="wskit-head">{st.escape(_COLUMNS)}</div>')
+        #: the rows, newest first; its value is the selected row's number
+        self.list = widgets.Select(options=[], rows=12, layout=widgets.Layout(width="100%"))
         self.details = widgets.HTML(render_details(None))
+        self.details.add_class("wskit-details")
+        self.selected: int | None = None  #: the selected row's number
+        self._drawing = False
         for control in (self.kind, self.direction, self.search):
             control.observe(lambda _change: self._refresher.flush(), names="value")
-        self.row.observe(lambda _change: self._show_row(), names="value")
+        self.list.observe(self._picked, names="value")
         self.clear_button.on_click(lambda _b: self.clear())
         self.export_json_button.on_click(lambda _b: self._export("json"))
         self.export_har_button.on_click(lambda _b: self._export("har"))
+        #: the row of buttons (another action is one more child)
+        self.actions = st.row(self.clear_button, self.export_json_button, self.export_har_button)
+        rows = widgets.VBox([self.heading, self.list], layout=widgets.Layout(width="100%"))
+        rows.add_class("wskit-log")
         super().__init__(
             st.panel(
                 st.header(title, self.counts),
                 st.row(self.kind, self.direction, self.search),
-                st.row(self.clear_button, self.export_json_button, self.export_har_button),
+                self.actions,
                 self.status,
-                self.table,
-                st.row(self.row),
+                rows,
                 self.details,
             )
         )
@@ -200,7 +220,7 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     def clear(self) -> None:
         """Forget every row."""
         self.buffer.clear()
-        self._cache.clear()
+        self.selected = None
         self.status.value = st.note_html("cleared")
         self._refresher.flush()
 
@@ -246,26 +266,55 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         rows = self.buffer.rows(kinds, directions, self.search.value, last=self.visible_rows)
         cache = self._cache
         fresh: dict[int, str] = {}
-        for r in rows:
-            fresh[r.seq] = cache.get(r.seq) or _row_html(r)
-        self._cache = fresh
-        body = "".join(fresh.values())
-        table = (
-            '<div class="wskit-scroll"><table><tr class="wskit-dim"><td>#</td><td>time</td><td>dir</td>'
-            f"<td>who</td><td>what</td><td>bytes</td><td>summary</td></tr>{body}</table></div>"
-        )
+        for r in reversed(rows):  # newest first: the latest rows are in view without scrolling
+            fresh[r.seq] = cache.get(r.seq) or row_label(r)
+        options = [(label, seq) for seq, label in fresh.items()]
         held = self.buffer.payload_bytes
         counts = (
             f'<span class="wskit-dim">{self.buffer.seq} events · {len(self.buffer)} kept · '
             f"{len(rows)} shown · {held / KIB:.1f} KiB payload held</span>"
         )
-        with self.hold_sync():
-            self.table.value = table
-            self.counts.value = counts
+        selected = self.selected
+        visible = selected is not None and (selected in fresh or self._passes(selected))
+        self._drawing = True
+        try:
+            with self.hold_sync(), self.list.hold_sync():
+                if list(fresh) != list(self._cache):
+                    self.list.options = options
+                    self.list.value = selected if selected in fresh else None
+                self.counts.value = counts
+                if not visible and selected is not None:
+                    self.selected = None
+                    self.details.value = render_details(None)
+        finally:
+            self._drawing = False
+            self._cache = fresh
 
-    def _show_row(self) -> None:
-        seq = self.row.value
-        self.details.value = render_details(self.buffer.get(seq) if seq else None)
+    def _passes(self, seq: int) -> bool:
+        """True when row ``seq`` is still held and the filters let it through."""
+        row = self.buffer.get(seq)
+        if row is None:
+            return False
+        kinds, directions = self._filters()
+        return self.buffer.matches(row, kinds, directions, self.search.value)
+
+    def _picked(self, change: dict[str, Any]) -> None:
+        """A person clicked a row (or moved to it with the arrow keys)."""
+        if self._drawing:
+            return
+        self.select(change["new"])
+
+    def select(self, seq: int | None) -> None:
+        """Select row ``seq`` (``None``: none) and show its details, as a click does."""
+        row = self.buffer.get(seq) if seq is not None else None
+        self.selected = row.seq if row is not None else None
+        self.details.value = render_details(row)
+        if self.selected in self._cache and self.list.value != self.selected:
+            self._drawing = True
+            try:
+                self.list.value = self.selected
+            finally:
+                self._drawing = False
 
     def _show_error(self, exc: BaseException, doing: str = "drawing the log") -> None:
         self.status.value = st.error_html(exc, doing)

@@ -113,7 +113,7 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 self.badge.value = st.badge("open", "listening")
                 self.facts.value = f'<span class="wskit-mono">{st.escape(server.url)}</span> · {len(clients)} client(s)'
             else:
-                self.badge.value = st.badge("closed", "stopped")
+                self.badge.value = st.badge("idle", "stopped")
                 self.facts.value = ""
             self.clients.value = table
             if list(self.client.options) != options:
