@@ -21,7 +21,6 @@ from wskit.events import Direction, Event, EventKind
 from wskit.frames import Frame, TextFrame
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
-
 #: where each column of a list line starts and ends (see ``row_label``)
 COLUMNS = ((0, 6), (8, 20), (22, 27), (28, 39), (40, 52), (53, 60), (62, None))
 
