@@ -250,7 +250,7 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab = SerializerLab(Upper, transport=server)
     assert lab.choice.value == "Upper (yours)"
     lab.text.value = "hi"
-    await eventually(lambda: "round trip: all 3 fields equal" in text_of(lab.comparison.value))
+    await eventually(lambda: "round trip: all 3 compared fields equal (id and name: new for every frame, not compared)" in text_of(lab.comparison.value))
     assert "text message · 2 bytes (UTF-8), 2 chars" in text_of(lab.encoded.value)
     assert "00000000  48 49" in text_of(lab.encoded.value)
 
@@ -262,7 +262,7 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     assert "returned None" in text_of(lab.status.value) and "traceback" in text_of(lab.status.value)
 
     lab.choice.value = "JsonSerializer"
-    await eventually(lambda: "round trip: all 5 fields equal" in text_of(lab.comparison.value))
+    await eventually(lambda: "round trip: all 5 compared fields equal" in text_of(lab.comparison.value))
     assert re.search(r"AUDIO 320 frames × 1 ch @ 16000 Hz", text_of(lab.status.value))
 
     lab.kind.value = "binary (hex)"
@@ -273,6 +273,8 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab.choice.value = "Upper (yours)"
     lab.attach_button.click()
     await eventually(lambda: "attached Upper" in text_of(lab.status.value))
+    assert text_of(lab.status.value) == f"attached Upper to server {server.url}"  # no Python repr
+    assert "<" not in text_of(lab.status.value)
     assert isinstance(server.serializer, Upper) and server.serializer.params is server.params
     client = wskit.WebsocketClientTransport(server.url)
     replies = client.frames()

@@ -232,20 +232,26 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
         rows = compare_frames(frame, decoded)
         same = [r for r in rows if r[0] not in _IDENTITY]
         differ = [r[0] for r in same if not r[3]]
+        skipped = [r[0] for r in rows if r[0] in _IDENTITY]
+        note = f" ({' and '.join(skipped)}: new for every frame, not compared)" if skipped else ""
         verdict = (
-            st.note_html(f"round trip: all {len(same)} fields equal")
+            st.note_html(f"round trip: all {len(same)} compared fields equal{note}")
             if not differ
-            else st.note_html(f"round trip: {', '.join(differ)} differ", ok=False)
+            else st.note_html(f"round trip: {', '.join(differ)} differ{note}", ok=False)
         )
+
+        def mark(name: str, ok: bool) -> str:
+            if name in _IDENTITY:
+                return "<td class='wskit-dim' title='not compared: new for every frame'>·</td>"
+            return f"<td class='{'wskit-ok' if ok else 'wskit-err'}'>{'=' if ok else '≠'}</td>"
+
         body = "".join(
-            f"<tr><td>{st.escape(name)}</td><td>{st.escape(a)}</td><td>{st.escape(b)}</td>"
-            f"<td class='{'wskit-ok' if ok else 'wskit-dim' if name in _IDENTITY else 'wskit-err'}'>"
-            f"{'=' if ok else '≠'}</td></tr>"
+            f"<tr><td>{st.escape(name)}</td><td>{st.escape(a)}</td>{mark(name, ok)}<td>{st.escape(b)}</td></tr>"
             for name, a, b, ok in rows
         )
         table = (
-            f"{verdict}<table class='wskit-table wskit-mono'><tr class='wskit-dim'><th>field</th><th>frame</th>"
-            f"<th>decoded</th><th></th></tr>{body}</table>"
+            f"{verdict}<table class='wskit-table wskit-mono' style='width: auto'><tr><th>field</th><th>frame</th>"
+            f"<th></th><th>decoded</th></tr>{body}</table>"
         )
         with self.hold_sync():
             self.encoded.value = encoded
@@ -304,6 +310,6 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
         async def swap() -> None:
             await serializer_base.setup(serializer, target.params)
             target.serializer = serializer
-            self.status.value = st.note_html(f"attached {serializer_base.describe(serializer)} to {target!r}")
+            self.status.value = st.note_html(f"attached {serializer_base.describe(serializer)} to {_label(target)}")
 
         schedule(swap(), lambda e: self._fail(e, "Attach"), "wskit.widgets.attach")
