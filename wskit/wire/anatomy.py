@@ -27,6 +27,8 @@ from websockets.frames import CLOSE_CODE_EXPLANATIONS, EXTERNAL_CLOSE_CODES, Fra
 from websockets.streams import StreamReader
 from websockets.utils import apply_mask
 
+from .. import theme
+
 __all__ = [
     "OPCODE_NAMES",
     "FrameAnatomy",
@@ -621,21 +623,24 @@ def reassemble(frames: Iterable[bytes] | bytes, *, mask: bool | None = None) -> 
 
 # -- HTML ---------------------------------------------------------------------------
 
-# JupyterLab CSS variables (with fallbacks), so the diagram reads in light and dark themes.
+# JupyterLab CSS variables (with fallbacks), mixed so text keeps 4.5:1 contrast in the light and
+# the dark theme (wskit.theme). Cells align left: JupyterLab right-aligns table cells by default.
 _BOX = (
     "font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); "
-    "color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, transparent);"
+    f"color: {theme.TEXT}; background: {theme.PAPER};"
 )
 _TABLE = "border-collapse: collapse; text-align: left;"
-_CELL = "border: 1px solid var(--jp-border-color2, #ccc); padding: 2px 6px; vertical-align: top;"
+_CELL = (
+    "border: 1px solid var(--jp-border-color2, #e0e0e0); padding: 2px 6px; vertical-align: top; text-align: left;"
+)
 _BIT_COLORS = {
-    "FIN": "var(--jp-brand-color3, #bbdefb)",
-    "RSV": "var(--jp-warn-color3, #ffe0b2)",
-    "opcode": "var(--jp-success-color3, #c8e6c9)",
-    "MASK": "var(--jp-brand-color3, #bbdefb)",
-    "len": "var(--jp-success-color3, #c8e6c9)",
+    "FIN": theme.tint("brand"),
+    "RSV": theme.tint("warn"),
+    "opcode": theme.tint("success"),
+    "MASK": theme.tint("brand"),
+    "len": theme.tint("success"),
 }
-_BAD = "var(--jp-error-color3, #ffcdd2)"
+_BAD = theme.tint("error", 30)
 
 
 def _bits_html(a: FrameAnatomy) -> str:
@@ -652,7 +657,7 @@ def _bits_html(a: FrameAnatomy) -> str:
             color = _BAD
         border = "border-left: 2px solid var(--jp-ui-font-color2, #888);" if i == 8 else ""
         cells.append(
-            f"<td style='{_CELL}{border} background:{color}; text-align:center' title='{label}'>"
+            f"<td style='{_CELL}{border} background:{color}; color:{theme.INK}; text-align:center' title='{label}'>"
             f"{bit}<br><small>{label}</small></td>"
         )
     return f"<table style='{_TABLE}'><tr>{''.join(cells)}</tr></table>"
@@ -674,7 +679,7 @@ def _html(a: FrameAnatomy) -> str:
             f"{', close ' + str(p.close_code) if p.close_code else ''})</li>"
             for p in a.problems
         )
-        verdict = f"<div style='background:{_BAD}; padding:4px'>✘ malformed:<ul>{items}</ul></div>"
+        verdict = f"<div style='background:{_BAD}; color:{theme.INK}; padding:4px'>✘ malformed:<ul>{items}</ul></div>"
     ws = f"<p><small>websockets' parser: {html.escape(a.websockets_verdict)}</small></p>"
     rest = f"<p>{len(a.rest)} more bytes follow (the next frame)</p>" if a.rest else ""
     table = f"<table style='{_TABLE}'><tr>{head}</tr>{rows}</table>"
