@@ -139,9 +139,13 @@ class TestPictures:
         widget = scope.widget
         feed(scope, sine(0.5))
         scope.render()
-        image, label = widget.children
+        _css, image, label = widget.children
         assert image.value == scope.image
         assert "<b>25</b> frames" in label.value
+        # sized to the cell, up to the rendered width; shown inverted on a dark page
+        assert (image.layout.width, image.layout.max_width, image.layout.height) == ("100%", "640px", "auto")
+        assert {"wskit-figure", "wskit-flip"} <= set(image._dom_classes)
+        assert not {"wskit-flip"} & set(AudioScope(theme="dark").widget.children[1]._dom_classes)
         bundle = scope._repr_mimebundle_()
         assert "application/vnd.jupyter.widget-view+json" in bundle
         assert "AudioScope 1 ch @ 16000 Hz" in repr(scope)
@@ -278,3 +282,39 @@ def test_ipympl_mode_shows_the_canvas_and_redraws_it(monkeypatch: pytest.MonkeyP
     assert requests and scope.stats.renders >= 1
     trace = scope._ensure_figure().traces[0]
     assert trace.get_xy()[:, 1].max() == pytest.approx(0.5, abs=0.01)  # the waveform is on the canvas' figure
+
+
+class TestWhatThePictureShows:
+    def test_a_pause_between_two_streams_is_drawn_as_silence(self) -> None:
+        """Chirp, 0.3 s of nothing, then more: the window shows the pause; the stats count only audio."""
+        scope = AudioScope(window_s=2.0)
+        tone = sine(0.5)
+        for i in range(0, len(tone), FRAME):  # 0.5 s in real time from t=0
+            scope.push(tone[i : i + FRAME], at=i / RATE)
+        for i in range(0, len(tone), FRAME):  # the second stream starts 0.3 s after the first ran out
+            scope.push(tone[i : i + FRAME], at=0.8 + i / RATE)
+        assert scope.stats.gaps == 1 and scope.stats.seconds == pytest.approx(1.0)
+        shown = scope._ring.last()[:, 0]
+        assert len(shown) == round(1.3 * RATE)  # audio + the silence a listener heard
+        pause = shown[round(0.5 * RATE) : round(0.8 * RATE)]
+        assert np.all(pause == 0) and np.abs(shown[: round(0.5 * RATE)]).max() > 0.4
+
+    def test_the_meter_shows_its_numbers(self) -> None:
+        scope = AudioScope()
+        feed(scope, sine(1.0))
+        scope.render()
+        figure = scope._ensure_figure()
+        assert [t.get_text() for t in figure.values] == ["-9.0", "-6.0"]  # RMS, peak of a half-scale sine
+        assert [t.get_text() for t in figure.meter_ax.get_xticklabels()] == ["RMS", "peak"]
+        silent = AudioScope()
+        feed(silent, np.zeros(RATE, dtype=np.int16))
+        silent.render()
+        assert [t.get_text() for t in silent._ensure_figure().values] == ["–∞", "–∞"]
+
+    def test_theme_choices(self) -> None:
+        from wskit.plot.style import DARK
+
+        dark = AudioScope(theme="dark")
+        assert dark.look is DARK and dark._ensure_figure().figure.get_facecolor()[:3] != (1.0, 1.0, 1.0)
+        with pytest.raises(ValueError, match="theme must be"):
+            AudioScope(theme="blue")  # type: ignore[arg-type]

@@ -250,7 +250,12 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab = SerializerLab(Upper, transport=server)
     assert lab.choice.value == "Upper (yours)"
     lab.text.value = "hi"
-    await eventually(lambda: "round trip: all 3 compared fields equal (id and name: new for every frame, not compared)" in text_of(lab.comparison.value))
+    await eventually(
+        lambda: (
+            "round trip: all 3 compared fields equal (id and name: new for every frame, not compared)"
+            in text_of(lab.comparison.value)
+        )
+    )
     assert "text message · 2 bytes (UTF-8), 2 chars" in text_of(lab.encoded.value)
     assert "00000000  48 49" in text_of(lab.encoded.value)
 

@@ -20,6 +20,7 @@ thread (the event bus does): the scope is not thread-safe.
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 import statistics
 import time
@@ -27,9 +28,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import numpy.typing as npt
 
-from .. import runtime
+from .. import runtime, theme
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame, BinaryFrame
 from .signal import (
@@ -43,6 +45,7 @@ from .signal import (
     peak_frequency,
     to_float,
 )
+from .style import FIGURE_CSS, Theme, palette
 
 if TYPE_CHECKING:
     import ipywidgets  # type: ignore[import-untyped]
@@ -83,8 +86,15 @@ class AudioScope:
         n_fft: FFT size of the spectrogram and of ``peak_hz`` (bin width
             ``sample_rate / n_fft``).
         image_format: ``"jpeg"`` (cheaper) or ``"png"``.
-        size: image size in pixels.
-        gap_tolerance: lateness (s) beyond which a frame counts as a gap.
+        size: the rendered image's size in pixels. On the page the image
+            takes the cell's width, up to this size (never blown up past it),
+            keeping its proportions.
+        gap_tolerance: lateness (s) beyond which a frame counts as a gap. A
+            gap is drawn as the silence a listener heard (up to the window's
+            length), so two streams with a pause between them show the pause.
+        theme: ``"auto"`` draws a light picture that the page shows inverted
+            when it is dark (JupyterLab, Notebook 7, VS Code; see
+            :mod:`wskit.plot.style`), ``"light"`` or ``"dark"`` to choose.
         mode: ``"image"`` draws offscreen and shows JPEG/PNG in an
             ``ipywidgets.Image`` (works everywhere, headless too);
             ``"ipympl"`` shows an interactive ipympl canvas instead (needs
@@ -112,6 +122,7 @@ class AudioScope:
         size: tuple[int, int] = (640, 360),
         gap_tolerance: float = 0.05,
         mode: Literal["auto", "image", "ipympl"] = "auto",
+        theme: Theme = "auto",
     ) -> None:
         if sample_rate <= 0 or channels <= 0 or window_s <= 0 or fps <= 0 or n_fft < 16:
             raise ValueError("sample_rate, channels, window_s and fps must be positive and n_fft at least 16")
@@ -127,12 +138,14 @@ class AudioScope:
         self.n_fft = n_fft
         self.image_format = image_format
         self.size = size
+        self.look = palette(theme)
         self._ring = Ring(max(1, round(window_s * sample_rate)), channels)
         columns = 100
         self._spectrogram = Spectrogram(n_fft, max(1, self._ring.capacity // columns), columns) if spectrogram else None
         self._gaps = GapDetector(gap_tolerance)
         self._rate = RateMeter()
         self.frames = 0
+        self._samples = 0  # audio received (the ring also holds the silence drawn for gaps)
         self.rejected = 0
         self.renders = 0
         self.last_error = ""
@@ -177,9 +190,14 @@ class AudioScope:
             if samples.shape[1] != self.channels:
                 return self._reject(f"samples have {samples.shape[1]} channel(s); this scope shows {self.channels}")
         when = time.monotonic() if at is None else at
+        before = self._gaps.seconds
+        if self._gaps.arrive(when, samples.shape[0] / self.sample_rate):
+            # what a listener heard: silence, as long as the gap (at most a window)
+            silence = min(self._gaps.seconds - before, self.window_s)
+            self._ring.write(np.zeros((round(silence * self.sample_rate), self.channels), dtype=np.float32))
         self._ring.write(samples)
+        self._samples += samples.shape[0]
         self.frames += 1
-        self._gaps.arrive(when, samples.shape[0] / self.sample_rate)
         self._rate.arrive(when)
         self._changed()
         return True
@@ -257,7 +275,7 @@ class AudioScope:
         return ScopeStats(
             frames=self.frames,
             rejected=self.rejected,
-            seconds=self._ring.written / self.sample_rate,
+            seconds=self._samples / self.sample_rate,
             rms_dbfs=rms,
             peak_dbfs=peak,
             peak_hz=peak_frequency(mono, self.sample_rate, self.n_fft),
@@ -321,7 +339,13 @@ class AudioScope:
 
             shape = self._spectrogram.image.shape if self._spectrogram is not None else None
             self._figure = ScopeFigure(
-                self.sample_rate, self.window_s, self.channels, shape, self.size, interactive=self.mode == "ipympl"
+                self.sample_rate,
+                self.window_s,
+                self.channels,
+                shape,
+                self.size,
+                interactive=self.mode == "ipympl",
+                look=self.look,
             )
         return self._figure
 
@@ -382,17 +406,21 @@ class AudioScope:
             f"{s.renders} renders",
         ]
         if s.rejected:
-            parts.append(f"<span style='color:#b00'>{s.rejected} rejected: {s.last_error}</span>")
-        return "<code>" + " · ".join(parts) + "</code>"
+            parts.append(
+                f"<span style='color:{theme.ink('error')}'>{s.rejected} rejected: {html.escape(s.last_error)}</span>"
+            )
+        return f"<code style='color:{theme.TEXT}'>" + " · ".join(parts) + "</code>"
 
     def snapshot(self) -> Figure:
         """A new matplotlib ``Figure`` of the current view (drawn in full, for saving or display)."""
         from .draw import ScopeFigure, displayable
 
         shape = self._spectrogram.image.shape if self._spectrogram is not None else None
-        figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)
+        figure = ScopeFigure(
+            self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False, look=self.look
+        )
         self._update(figure)
-        return displayable(figure.figure)
+        return displayable(figure.figure, self.look)
 
     # -- display ------------------------------------------------------------------
 
@@ -402,13 +430,19 @@ class AudioScope:
         if self._widget is None:
             import ipywidgets
 
-            width, height = self.size
+            width, _height = self.size
             self._label = ipywidgets.HTML()
             if self.mode == "ipympl":
                 view = self._ensure_figure().canvas
             else:
-                view = self._image_widget = ipywidgets.Image(format=self.image_format, width=width, height=height)
-            self._widget = ipywidgets.VBox([view, self._label])
+                # the cell's width, up to the rendered size: sharp, and never wider than the cell
+                layout = ipywidgets.Layout(width="100%", max_width=f"{width}px", height="auto")
+                view = self._image_widget = ipywidgets.Image(format=self.image_format, layout=layout)
+                view.add_class("wskit-figure")
+                if self.look.flip:
+                    view.add_class("wskit-flip")
+            css = ipywidgets.HTML(FIGURE_CSS, layout=ipywidgets.Layout(display="none"))
+            self._widget = ipywidgets.VBox([css, view, self._label], layout=ipywidgets.Layout(width="100%"))
             self.render()
         return self._widget
 

@@ -630,9 +630,7 @@ _BOX = (
     f"color: {theme.TEXT}; background: {theme.PAPER};"
 )
 _TABLE = "border-collapse: collapse; text-align: left;"
-_CELL = (
-    "border: 1px solid var(--jp-border-color2, #e0e0e0); padding: 2px 6px; vertical-align: top; text-align: left;"
-)
+_CELL = "border: 1px solid var(--jp-border-color2, #e0e0e0); padding: 2px 6px; vertical-align: top; text-align: left;"
 _BIT_COLORS = {
     "FIN": theme.tint("brand"),
     "RSV": theme.tint("warn"),
