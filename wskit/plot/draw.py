@@ -71,7 +71,7 @@ def displayable(figure: Figure, look: Palette = LIGHT) -> Figure:
     HTML one follows the page's theme (:mod:`wskit.plot.style`).
     """
     figure._repr_png_ = lambda: png_of(figure, look)  # type: ignore[attr-defined]
-    figure._repr_html_ = lambda: figure_html(png_of(figure, look), look)  # type: ignore[attr-defined]
+    figure._repr_html_ = lambda: figure_html(png_of(figure, look), look)  # type: ignore[method-assign]
     return figure
 
 
