@@ -190,10 +190,54 @@ def test_rejections_and_empty_input() -> None:
 def test_many_messages_label_only_the_ends() -> None:
     server = wskit.WebsocketServerTransport(port=0)
     events = [Event(EventKind.MESSAGE, server, None, Direction.IN, b"x" * 640, 640, time=i * 0.02) for i in range(100)]
-    result = timeline(events, max_labels=10)
-    assert len(result.arrows) == 100
+    result = timeline(events, max_labels=10, group=None)  # one arrow per message
+    assert len(result.arrows) == 100 and result.bands == []
     labels = [t.get_text() for t in result.figure.axes[0].texts if not isinstance(t, Annotation)]
     assert labels.count("BINARY 640 B") == 2
+
+
+def test_runs_of_like_messages_become_one_labelled_band_per_stream() -> None:
+    """Two 20 ms ladders with a pause between them: two bands with their counts, not two slabs."""
+    server = wskit.WebsocketServerTransport(port=0)
+    times = [i * 0.02 for i in range(75)] + [1.8 + i * 0.02 for i in range(36)]
+    events = [Event(EventKind.MESSAGE, server, None, Direction.IN, b"x" * 684, 684, time=t) for t in times]
+    events.insert(40, Event(EventKind.MESSAGE, server, None, Direction.OUT, "ack", 3, time=0.79))  # breaks the run
+    result = timeline(events, scale="time")
+    assert [(b.count, b.sender, b.label) for b in result.bands] == [
+        (40, "client", "40 × BINARY 684 B · 0.78 s"),
+        (35, "client", "35 × BINARY 684 B · 0.68 s"),
+        (36, "client", "36 × BINARY 684 B · 0.70 s"),
+    ]
+    assert len(result.arrows) == 112  # every message is still listed
+    labels = [t.get_text() for t in result.figure.axes[0].texts if not isinstance(t, Annotation)]
+    assert [lab for lab in labels if "×" in lab] == [b.label for b in result.bands]
+    assert "TEXT 3 B" in labels  # the single message between the runs keeps its own arrow and label
+    assert "3 bands" in repr(result)
+
+
+@pytest.mark.parametrize("reason", ["$\\frac{1}{$", "a $ b $ c", "$x^2$"])
+def test_labels_from_the_wire_are_plain_text(reason: str) -> None:
+    """A peer's close reason is drawn as written: no mathtext (it used to raise ValueError, or render maths)."""
+    server = wskit.WebsocketServerTransport(port=0)
+    events = [
+        Event(EventKind.WIRE, server, None, Direction.IN, b"", 2, code=4000, reason=reason, info={"opcode": "CLOSE"}),
+        Event(EventKind.DISCONNECTED, server, None, code=4000, reason=reason, time=1.0),
+    ]
+    result = timeline(events)
+    result.figure.canvas.draw()  # type: ignore[no-untyped-call]  # where mathtext failed
+    texts = [t for t in result.figure.axes[0].texts if not isinstance(t, Annotation)]
+    assert {t.get_text() for t in texts} == {f"CLOSE 4000 {reason!r}", f"closed 4000 {reason!r}"}
+    assert all(not t._parse_math for t in texts)  # type: ignore[attr-defined]
+    assert result._repr_png_().startswith(b"\x89PNG")
+
+
+def test_the_timeline_shows_as_html_that_follows_the_theme() -> None:
+    server = wskit.WebsocketServerTransport(port=0)
+    events = [Event(EventKind.MESSAGE, server, None, Direction.IN, "hi", 2, time=0.0)]
+    shown = timeline(events)._repr_html_()
+    assert "class='wskit-figure wskit-flip'" in shown and "data:image/png;base64," in shown
+    assert "data-jp-theme-light='false'" in shown  # the dark-page rule travels with the figure
+    assert "wskit-flip" not in timeline(events, theme="dark")._repr_html_().split("<img", 1)[1]
 
 
 class TestPlotAudio:

@@ -22,29 +22,38 @@ How events become arrows (one rule, so nothing is drawn twice):
   event is an arrow with its HTTP status or close code.
 * **DISCONNECTED** events are notes on their lane with the close code, so the
   close shows even without a wire tap.
+* **Runs of like messages** (the same opcode from the same sender, one after
+  another with no pause: an audio stream's 20 ms ladder) are drawn as one
+  labelled band with their count, instead of arrows that merge into a slab.
+
+Every label is plain text: a close reason such as ``$\\frac{1}{$`` comes from
+the peer and is drawn as written, never as mathtext. Labels sit beside their
+arrow on the figure's ground, so no arrow runs through them. The figure
+follows the page's theme (:mod:`wskit.plot.style`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
+import itertools
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..events import Event, EventKind
-from .draw import displayable
+from .draw import displayable, png_of, style_axes
+from .style import Palette, Theme, figure_html, palette
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Arrow", "Note", "Timeline", "timeline"]
+__all__ = ["Arrow", "Band", "Note", "Timeline", "timeline"]
 
 Lane = Literal["client", "server"]
 _DATA_OPCODES = {"TEXT", "BINARY", "CONT"}
 _CONTROL_OPCODES = {"PING", "PONG", "CLOSE"}
-_COLOURS = {"handshake": "#7f7f7f", "client": "#1f77b4", "server": "#2ca02c", "control": "#ff7f0e", "close": "#d62728"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +91,49 @@ class Note:
     kind: str = "disconnected"
 
 
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A run of like messages drawn as one band.
+
+    Attributes:
+        sender: the lane the messages leave.
+        start, end: when the first left and the last arrived (seconds since the first event).
+        count: how many messages.
+        label: the text on the band (``75 × BINARY 684 B · 1.48 s``).
+        arrows: the messages, in order.
+    """
+
+    sender: Lane
+    start: float
+    end: float
+    count: int
+    label: str
+    arrows: tuple[Arrow, ...] = ()
+
+
 @dataclass
 class Timeline:
-    """What :func:`timeline` drew: the figure and the arrows and notes on it."""
+    """What :func:`timeline` drew: the figure and the arrows, bands and notes on it.
+
+    ``arrows`` holds every arrow, also those drawn inside a band.
+    """
 
     figure: Figure
     arrows: list[Arrow] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    look: Palette | None = field(default=None, repr=False)
 
     def _repr_png_(self) -> bytes:
-        out = io.BytesIO()
-        self.figure.savefig(out, format="png")
-        return out.getvalue()
+        return png_of(self.figure, self.look or palette("auto"))
+
+    def _repr_html_(self) -> str:
+        look = self.look or palette("auto")
+        return figure_html(png_of(self.figure, look), look, alt=repr(self))
 
     def __repr__(self) -> str:
-        return f"<Timeline {len(self.arrows)} arrows, {len(self.notes)} notes>"
+        bands = f", {len(self.bands)} bands" if self.bands else ""
+        return f"<Timeline {len(self.arrows)} arrows{bands}, {len(self.notes)} notes>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,13 +331,58 @@ def _build(rows: list[_Row]) -> tuple[list[Arrow], list[Note]]:
     return arrows, notes
 
 
+def _runs(items: list[Arrow | Note], group: int | None) -> list[Arrow | Note | Band]:
+    """``items`` with each run of at least ``group`` like messages replaced by one :class:`Band`.
+
+    Like: message arrows from the same sender with the same opcode, one after
+    another. A pause (a start more than 0.1 s and four typical intervals, of the
+    last eight, after the one before) ends a run, so two streams make two bands.
+    """
+    if not group or group < 2:
+        return list(items)
+    out: list[Arrow | Note | Band] = []
+    run: list[Arrow] = []
+
+    def close_run() -> None:
+        if len(run) >= group:
+            sizes = sorted({a.size for a in run})
+            size = f"{sizes[0]} B" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]} B"
+            span = run[-1].end - run[0].start
+            label = f"{len(run)} × {run[0].opcode} {size} · {span:.2f} s"
+            out.append(Band(run[0].sender, run[0].start, run[-1].end, len(run), label, tuple(run)))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for item in items:
+        if isinstance(item, Arrow) and item.kind == "message":
+            if run and (item.sender != run[-1].sender or item.opcode != run[-1].opcode):
+                close_run()
+            elif len(run) >= 2:
+                step = statistics.median(b.start - a.start for a, b in itertools.pairwise(run[-9:]))
+                if item.start - run[-1].start > max(0.1, 4 * step):
+                    close_run()
+            run.append(item)
+        else:
+            close_run()
+            out.append(item)
+    close_run()
+    return out
+
+
+def _start(item: Arrow | Note | Band) -> float:
+    return item.time if isinstance(item, Note) else item.start
+
+
 def timeline(
     events: Iterable[Event | Mapping[str, Any]],
     *,
     scale: Literal["sequence", "time"] = "sequence",
     title: str | None = None,
     max_labels: int = 40,
-    width: float = 7.0,
+    width: float = 8.0,
+    group: int | None = 5,
+    theme: Theme = "auto",
 ) -> Timeline:
     """Draw a sequence diagram of a session from its events.
 
@@ -309,39 +391,50 @@ def timeline(
             client's bus) or the event log's export rows (dicts with
             ``monotonic``, ``kind``, ``direction``, ``role``, ``opcode``,
             ``size``, ``code``, ``reason``). Events of other kinds are ignored.
-        scale: ``"sequence"`` gives each arrow its own row, in time order,
-            with its time (ms since the first event) on the left, as
+        scale: ``"sequence"`` gives each arrow (or band) its own row, in time
+            order, with its time (ms since the first event) on the left, as
             Wireshark's flow graph does; ``"time"`` puts everything at its
-            real time (a message in flight slants; bursts crowd together).
+            real time (a message in flight slants).
         title: figure title.
-        max_labels: label every message up to this many; above it only the
-            first and the last (control frames are always labelled).
+        max_labels: label every single message arrow up to this many; above
+            it only the first and the last (bands and control frames are always labelled).
         width: figure width in inches.
+        group: runs of at least this many like messages become one band
+            (``None`` or 0: one arrow per message, always).
+        theme: ``"auto"`` (follows the page, see :mod:`wskit.plot.style`), ``"light"`` or ``"dark"``.
 
     Returns:
         A :class:`Timeline` (shows as its figure in a notebook) whose
-        ``arrows`` and ``notes`` list what was drawn, in time order.
+        ``arrows``, ``bands`` and ``notes`` list what was drawn, in time order.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon
+    from matplotlib.transforms import offset_copy
 
     if scale not in ("sequence", "time"):
         raise ValueError(f"scale must be 'sequence' or 'time', not {scale!r}")
+    look = palette(theme)
     arrows, notes = _build(_rows(events))
-    items: list[Arrow | Note] = sorted([*arrows, *notes], key=lambda i: i.start if isinstance(i, Arrow) else i.time)
+    ordered: list[Arrow | Note] = sorted([*arrows, *notes], key=_start)
+    items = _runs(ordered, group)
+    bands = [i for i in items if isinstance(i, Band)]
     rows = len(items)
-    height = min(20.0, max(3.0, 1.2 + 0.28 * rows)) if scale == "sequence" else 6.0
-    figure = Figure(figsize=(width, height), layout="constrained")
+    height = min(24.0, max(3.0, 1.4 + 0.42 * rows)) if scale == "sequence" else 6.5
+    figure = Figure(figsize=(width, height), layout="constrained", facecolor=look.ground)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
+    style_axes(ax, look)
     x = {"client": 0.0, "server": 1.0}
 
-    def place(item: Arrow | Note, row: int) -> tuple[float, float]:
+    def place(item: Arrow | Note | Band, row: int) -> tuple[float, float]:
         """Vertical position of an item's start and end."""
         if isinstance(item, Note):
             return (row, row) if scale == "sequence" else (item.time, item.time)
         if scale == "time":
             return item.start, item.end
+        if isinstance(item, Band):
+            return row - 0.3, row + 0.3
         return row, row + (0.4 if item.end > item.start else 0.0)  # in flight: a slight slant
 
     spots = [place(item, row) for row, item in enumerate(items)]
@@ -349,48 +442,106 @@ def timeline(
         ax.set_ylim(rows - 0.3, -0.8)
         step = max(1, rows // 40)
         ticks = list(range(0, rows, step))
-        times = [items[i].start if isinstance(items[i], Arrow) else items[i].time for i in ticks]  # type: ignore[union-attr]
-        ax.set_yticks(ticks, [f"{t * 1000:.2f}" for t in times], fontsize=7)
-        ax.set_ylabel("ms since the first event")
+        ax.set_yticks(ticks, [f"{_start(items[i]) * 1000:.2f}" for i in ticks], fontsize=9)
+        ax.set_ylabel("ms since the first event", fontsize=10)
     else:
         end = max([b for _, b in spots] + [0.001])
         ax.set_ylim(end * 1.05, -end * 0.05)  # time goes down
-        ax.set_ylabel("seconds since the first event")
-    ax.set_xlim(-0.6, 1.6)
-    ax.set_xticks([0, 1], ["client", "server"], fontsize=10, fontweight="bold")
+        ax.tick_params(axis="y", labelsize=9)
+        ax.set_ylabel("seconds since the first event", fontsize=10)
+    ax.set_xlim(-0.1, 1.1)  # the lanes close to the axis: no empty margin
+    ax.set_xticks([0, 1], ["client", "server"], fontsize=11, fontweight="bold")
     ax.xaxis.tick_top()
     ax.tick_params(axis="x", length=0)
     for lane in (0.0, 1.0):
-        ax.axvline(lane, color="#444", lw=1)
+        ax.axvline(lane, color=look.ink, lw=1, alpha=0.7)
     for spine in ("right", "bottom", "top"):
         ax.spines[spine].set_visible(False)
+    above = offset_copy(ax.transData, figure, y=3, units="points")
+    below = offset_copy(ax.transData, figure, y=-3, units="points")
+    box = {"boxstyle": "round,pad=0.15", "facecolor": look.ground, "edgecolor": "none", "alpha": 0.9}
 
-    messages = sum(1 for a in arrows if a.kind == "message")
+    def label(at_y: float, text: str, colour: str, go_above: bool, x_at: float = 0.5, ha: str = "center") -> None:
+        ax.text(
+            x_at,
+            at_y,
+            text,
+            ha=ha,
+            va="bottom" if go_above else "top",
+            fontsize=9,
+            color=colour,
+            transform=above if go_above else below,
+            bbox=box,
+            parse_math=False,  # peer-supplied text ($, \\frac …) is shown as written
+            zorder=3,
+        )
+
+    singles = sum(1 for i in items if isinstance(i, Arrow) and i.kind == "message")
     index = 0
     for item, (y0, y1) in zip(items, spots, strict=True):
         if isinstance(item, Note):
-            side = -1 if item.lane == "client" else 1
-            ax.plot([x[item.lane]], [y0], marker="X", color=_COLOURS["close"], ms=7)
+            side = 1 if item.lane == "client" else -1  # the note reads inward, toward the middle
+            colour = look.accents["close"]
+            ax.plot([x[item.lane]], [y0], marker="X", color=colour, ms=7, zorder=4)
             ax.text(
-                x[item.lane] + 0.04 * side,
+                x[item.lane] + 0.03 * side,
                 y0,
                 item.label,
-                ha="right" if side < 0 else "left",
+                ha="left" if side > 0 else "right",
                 va="center",
-                fontsize=7,
-                color=_COLOURS["close"],
+                fontsize=9,
+                color=colour,
+                bbox=box,
+                parse_math=False,
+                zorder=3,
+            )
+            continue
+        if isinstance(item, Band):
+            colour = look.accents[item.sender]
+            x0, x1 = x[item.sender], x[_other(item.sender)]
+            first, last = item.arrows[0], item.arrows[-1]
+            top0, top1 = (first.start, first.end) if scale == "time" else (y0, y0 + 0.15)
+            bottom0, bottom1 = (last.start, last.end) if scale == "time" else (y1 - 0.15, y1)
+            ax.add_patch(
+                Polygon(
+                    [(x0, top0), (x1, top1), (x1, bottom1), (x0, bottom0)],
+                    closed=True,
+                    facecolor=colour,
+                    edgecolor=colour,
+                    alpha=0.3,
+                    lw=1,
+                )
+            )
+            ax.annotate(
+                "",
+                xy=(x1, (top1 + bottom1) / 2),
+                xytext=(x0, (top0 + bottom0) / 2),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.2, "shrinkA": 0, "shrinkB": 0},
+            )
+            middle = (top0 + top1 + bottom0 + bottom1) / 4
+            ax.text(
+                0.5,
+                middle,
+                item.label,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color=look.ink,
+                bbox={**box, "edgecolor": colour},
+                parse_math=False,
+                zorder=3,
             )
             continue
         if item.kind == "message":
-            colour, style = _COLOURS[item.sender], "-"
-            show = messages <= max_labels or index in (0, messages - 1)
+            colour, style = look.accents[item.sender], "-"
+            show = singles <= max_labels or index in (0, singles - 1)
             index += 1
         elif item.opcode == "CLOSE" or item.kind == "rejected":
-            colour, style, show = _COLOURS["close"], "-", True
+            colour, style, show = look.accents["close"], "-", True
         elif item.kind == "handshake":
-            colour, style, show = _COLOURS["handshake"], "--", True
+            colour, style, show = look.accents["handshake"], "--", True
         else:
-            colour, style, show = _COLOURS["control"], "-", True
+            colour, style, show = look.accents["control"], "-", True
         ax.annotate(
             "",
             xy=(x[_other(item.sender)], y1),
@@ -398,14 +549,17 @@ def timeline(
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.0, "ls": style, "shrinkA": 0, "shrinkB": 0},
         )
         if show:
-            # above arrows going right, below arrows going left: two arrows at one time stay readable
-            above = item.sender == "client"
-            ax.text(
-                0.5, (y0 + y1) / 2, item.label, ha="center", va="bottom" if above else "top", fontsize=7, color=colour
-            )
+            if scale == "sequence":  # each arrow has its row: the label goes above it
+                label(min(y0, y1), item.label, colour, True)
+            else:  # above arrows going right, below arrows going left: two arrows at one time stay readable
+                going_right = item.sender == "client"
+                label(min(y0, y1) if going_right else max(y0, y1), item.label, colour, going_right)
+    messages = sum(1 for a in arrows if a.kind == "message")
     others = len(arrows) - messages
     default = f"{messages} message{'s' * (messages != 1)}, {others} other arrow{'s' * (others != 1)}"
-    if messages > max_labels:  # one title, two lines: a separate caption would sit on top of it
-        default += " (first and last messages labelled)"
-    ax.set_title(title or default, fontsize=10, pad=18)
-    return Timeline(displayable(figure), arrows, notes)
+    if bands:
+        default += f"; runs of like messages in {len(bands)} band{'s' * (len(bands) != 1)}"
+    if singles > max_labels:  # one title, two lines: a separate caption would sit on top of it
+        default += " (first and last single messages labelled)"
+    ax.set_title(title or default, fontsize=11, pad=20, color=look.ink, parse_math=False)
+    return Timeline(displayable(figure, look), arrows, notes, bands, look)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..frames import AudioFrame
-from .draw import displayable
+from .draw import displayable, style_axes
 from .signal import FloatArray, envelope, levels, to_float
+from .style import Theme, palette
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -54,7 +55,13 @@ def as_samples(audio: Any, sample_rate: int | None = None) -> tuple[FloatArray, 
 
 
 def plot_audio(
-    audio: Any, sample_rate: int | None = None, *, n_fft: int = 512, title: str | None = None, width: float = 8.0
+    audio: Any,
+    sample_rate: int | None = None,
+    *,
+    n_fft: int = 512,
+    title: str | None = None,
+    width: float = 8.0,
+    theme: Theme = "auto",
 ) -> Figure:
     """A waveform (one trace per channel) over a spectrogram of the channels mixed down.
 
@@ -64,6 +71,7 @@ def plot_audio(
         n_fft: spectrogram FFT size (bin width ``sample_rate / n_fft`` Hz).
         title: figure title; by default the duration, format and levels.
         width: figure width in inches.
+        theme: ``"auto"`` (follows the page, see :mod:`wskit.plot.style`), ``"light"`` or ``"dark"``.
 
     Returns:
         A matplotlib ``Figure`` (not registered with pyplot: display or save it).
@@ -71,9 +79,10 @@ def plot_audio(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    look = palette(theme)
     samples, rate = as_samples(audio, sample_rate)
     n, channels = samples.shape
-    figure = Figure(figsize=(width, 4.5), layout="constrained")
+    figure = Figure(figsize=(width, 4.5), layout="constrained", facecolor=look.ground)
     FigureCanvasAgg(figure)
     wave_ax, spec_ax = figure.subplots(2, 1, sharex=True, height_ratios=(1, 1.3))
     duration = n / rate
@@ -81,27 +90,34 @@ def plot_audio(
         low, high = envelope(samples[:, channel], 2000)
         x = np.linspace(0, duration, low.shape[0])
         label = f"ch {channel}" if channels > 1 else None
+        colour = look.traces[channel % len(look.traces)]
         if low is high:
-            wave_ax.plot(x, low, lw=0.8, label=label)
+            wave_ax.plot(x, low, lw=0.8, label=label, color=colour)
         else:
-            wave_ax.fill_between(x, low, high, lw=0.5, alpha=0.8, label=label)
+            wave_ax.fill_between(x, low, high, lw=0.5, alpha=0.8, label=label, color=colour)
     if channels > 1:
-        wave_ax.legend(loc="upper right", fontsize=8)
+        wave_ax.legend(loc="upper right", fontsize=8, labelcolor=look.ink, facecolor=look.ground)
     wave_ax.set_ylim(-1, 1)
     wave_ax.set_ylabel("amplitude")
-    wave_ax.grid(True, alpha=0.3)
+    wave_ax.grid(True, color=look.grid, lw=0.6)
     mono = samples.mean(axis=1)
     if n >= n_fft:
         *_, image = spec_ax.specgram(
-            mono, NFFT=n_fft, Fs=rate, noverlap=n_fft // 2, mode="magnitude", scale="dB", cmap="magma", vmin=-100
+            mono, NFFT=n_fft, Fs=rate, noverlap=n_fft // 2, mode="magnitude", scale="dB", cmap=look.cmap, vmin=-100
         )
-        figure.colorbar(image, ax=spec_ax, label="dB", pad=0.01)
+        bar = figure.colorbar(image, ax=spec_ax, label="dB", pad=0.01)
+        bar.ax.tick_params(colors=look.ink)
+        bar.ax.yaxis.label.set_color(look.ink)
+        bar.outline.set_edgecolor(look.ink)
     spec_ax.set_xlim(0, duration)
     spec_ax.set_ylabel("Hz")
     spec_ax.set_xlabel("seconds")
+    for ax in (wave_ax, spec_ax):
+        style_axes(ax, look)
     rms, peak = levels(samples)
     figure.suptitle(
         title or f"{duration:.2f} s · {channels} ch @ {rate} Hz · RMS {rms:.1f} dBFS · peak {peak:.1f} dBFS",
         fontsize=10,
+        color=look.ink,
     )
-    return displayable(figure)
+    return displayable(figure, look)
