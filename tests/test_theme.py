@@ -26,6 +26,11 @@ PAIRS = [
 ]
 
 
+@pytest.mark.parametrize("style", sorted(theme.BUTTONS))
+def test_button_text_contrast(style: str) -> None:
+    assert contrast(parse_color("#fff"), parse_color(theme.BUTTONS[style])) >= 4.5
+
+
 @pytest.mark.parametrize("name", THEMES)
 @pytest.mark.parametrize(("what", "fg", "bg"), PAIRS, ids=[p[0] for p in PAIRS])
 def test_text_contrast_at_least_4_5(name: str, what: str, fg: str, bg: str) -> None:

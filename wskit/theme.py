@@ -19,7 +19,7 @@ that reads on its own.
 
 from __future__ import annotations
 
-__all__ = ["ACCENTS", "BORDER", "DIM", "INK", "PAPER", "PAPER2", "TEXT", "ink", "tint"]
+__all__ = ["ACCENTS", "BORDER", "BUTTONS", "DIM", "INK", "PAPER", "PAPER2", "TEXT", "ink", "tint"]
 
 #: The page: JupyterLab's main background.
 PAPER = "var(--jp-layout-color1, #fff)"
@@ -41,6 +41,11 @@ ACCENTS = {
     "brand": "var(--jp-brand-color1, #1976d2)",
     "info": "var(--jp-info-color1, #0097a7)",
 }
+
+
+#: Button colours under white text: ipywidgets' own (white on #4caf50, #ff9800, #2196f3) fall to
+#: 2.2-3.1:1; these deeper shades of the same hues reach 5:1 or more, in either theme.
+BUTTONS = {"success": "#2e7d32", "warning": "#bf360c", "primary": "#1565c0", "danger": "#c62828", "info": "#00695c"}
 
 
 def tint(accent: str, percent: int = 22) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.browser.lab_harness import Lab, copy_notebooks, lab_server
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
@@ -71,3 +73,12 @@ async def browser() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One JupyterLab for the whole session, serving a copy of the demo notebooks."""
+    require_browser()
+    base = tmp_path_factory.mktemp("lab")
+    with lab_server(copy_notebooks(base / "notebooks"), base / "jupyter") as running:
+        yield running

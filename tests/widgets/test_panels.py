@@ -22,7 +22,7 @@ from wskit.frames import Frame, TextFrame
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
 #: where each column of a list line starts and ends (see ``row_label``)
-COLUMNS = ((0, 6), (8, 20), (22, 27), (28, 39), (40, 52), (53, 60), (62, None))
+COLUMNS = ((0, 6), (8, 20), (22, 27), (28, 38), (39, 51), (52, 58), (60, None))
 
 
 def shown_rows(log: EventLog) -> list[str]:
@@ -356,7 +356,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | wire #5 in CLOSE [5 bytes] code=4001 'bye'")
+    assert close.endswith("wire CLOSE | 5 | CLOSE [5 bytes] code=4001 'bye'")  # the columns say wire, #5, in
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []

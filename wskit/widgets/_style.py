@@ -30,8 +30,13 @@ def _css() -> str:
         badge.format(state=state, bg=theme.tint(accent), accent=theme.ACCENTS[accent])
         for state, accent in (("open", "success"), ("busy", "warn"), ("closed", "brand"), ("failed", "error"))
     )
+    buttons = "\n".join(
+        f".wskit-panel .jupyter-button.mod-{style} {{ background-color: {colour}; color: #fff; }}"
+        for style, colour in theme.BUTTONS.items()
+    )
     return f"""
 <style>
+{buttons}
 .wskit-panel {{ border: 1px solid {theme.BORDER}; border-radius: 6px; padding: 6px 8px;
   background: {theme.PAPER}; color: {theme.TEXT}; font-family: var(--jp-ui-font-family, sans-serif); }}
 .wskit-panel .wskit-title {{ font-weight: 600; font-size: var(--jp-ui-font-size2, 1.1em); margin-right: 8px; }}
@@ -53,6 +58,7 @@ def _css() -> str:
   border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }}
 .wskit-table th {{ color: {theme.TEXT}; font-weight: 600; }}
 .wskit-table td.wskit-num, .wskit-table th.wskit-num {{ text-align: right; }}
+.wskit-log select, .wskit-log .wskit-head {{ font-size: 11px; }}
 .wskit-log .wskit-head {{ white-space: pre; overflow: hidden; font-weight: 600; color: {theme.TEXT};
   padding: 2px 4px; border: 1px solid {theme.BORDER}; border-bottom: none; border-radius: 4px 4px 0 0; }}
 .wskit-log select {{ width: 100%; color: {theme.INK}; background: {theme.PAPER}; border: 1px solid {theme.BORDER};

@@ -7,8 +7,10 @@ this widget only draws its newest ``visible_rows`` (newest first) into one
 never one comm message per event or the whole history.
 
 A list of options, not an HTML table, because a person picks a row: a click
-or the arrow keys select it (the browser's own list box, keyboard included,
-with no extra front-end code) and its details appear below. The column
+selects it (the browser's own list box, with no extra front-end code) and
+its details appear below. Where the front end leaves the keys to the list,
+the arrow keys move the selection too; JupyterLab's notebook keeps them for
+moving between cells. The column
 heading sits above the list, so it never scrolls away; a summary too long
 for its column ends in a visible "…" (the details show it whole). The
 selection survives redraws; the details show the selected row only while
@@ -35,9 +37,9 @@ __all__ = ["EventLog", "render_details", "row_label"]
 
 ALL = "all"
 _ARROWS = {"in": "←", "out": "→", None: ""}
-#: characters of summary a list line shows; longer ones end in "…"
-SUMMARY_WIDTH = 72
-_COLUMNS = f"{'row':>6}  {'time':<12}  {'dir':<5} {'who':<11} {'what':<12} {'bytes':>7}  summary"
+#: characters of summary a list line shows; longer ones end in "…" (the line fits a 720 px panel)
+SUMMARY_WIDTH = 48
+_COLUMNS = f"{'row':>6}  {'time':<12}  {'dir':<5} {'who':<10} {'what':<12} {'bytes':>6}  summary"
 
 
 def _bus_owner(target: Any) -> tuple[Any, Any]:
@@ -66,21 +68,35 @@ def row_label(row: LogRow, width: int = SUMMARY_WIDTH) -> str:
         what = f"wire {what}"
     elif row.kind in ("error", "rejected"):
         what = f"! {what}"
-    summary = row.summary
+    summary = _details(row)
     if len(summary) > width:
         summary = summary[: width - 1] + "…"
     direction = f"{_ARROWS.get(row.direction, '')} {row.direction or ''}".strip()
     return (
-        f"{row.seq:>6}  {_clock(row.wall_time):<12}  {direction:<5} {who[:11]:<11} {what[:12]:<12} "
-        f"{row.size:>7}  {summary}"
+        f"{row.seq:>6}  {_clock(row.wall_time):<12}  {direction:<5} {who[:10]:<10} {what[:12]:<12} "
+        f"{row.size:>6}  {summary}"
     )
+
+
+def _details(row: LogRow) -> str:
+    """The summary without what the columns already say (kind, ``#connection``, direction)."""
+    summary = row.summary
+    prefix = [str(row.kind)]
+    if row.connection is not None:
+        prefix.append(f"#{row.connection}")
+    if row.direction is not None:
+        prefix.append(str(row.direction))
+    head = " ".join(prefix)
+    if summary == head:
+        return ""
+    return summary[len(head) + 1 :] if summary.startswith(head + " ") else summary
 
 
 def render_details(row: LogRow | None) -> str:
     """The details view of one row: its facts, then the payload (JSON pretty-printed,
     binary as a hex dump) and an error's traceback."""
     if row is None:
-        return '<span class="wskit-dim">click a row (or move with the arrow keys) to see its payload</span>'
+        return '<span class="wskit-dim">click a row to see its payload</span>'
     facts = [
         f"row {row.seq}",
         _clock(row.wall_time),
@@ -124,7 +140,7 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         hz: the most redraws per second.
 
     Controls: ``kind`` and ``direction`` filters, ``search`` text, the row
-    list (click a row, or use the arrow keys, to see its details below; or
+    list (click a row to see its details below; or
     :meth:`select` from code), and the buttons in :attr:`actions`:
     ``Clear``, ``Export JSON`` and ``Export HAR`` (files written to
     ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data).
@@ -299,7 +315,7 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         return self.buffer.matches(row, kinds, directions, self.search.value)
 
     def _picked(self, change: dict[str, Any]) -> None:
-        """A person clicked a row (or moved to it with the arrow keys)."""
+        """A person clicked a row."""
         if self._drawing:
             return
         self.select(change["new"])
