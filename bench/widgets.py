@@ -186,22 +186,22 @@ async def part1(rounds: int, n: int) -> tuple[dict[str, list[float]], dict[str, 
 
 
 class NaiveLog:
-    """What a log without throttling does: redraw the last 200 rows on every event."""
+    """What a log without throttling does: redraw the last 200 rows on every event (the same list widget)."""
 
     def __init__(self, transport: Any) -> None:
         import ipywidgets as widgets
 
-        from wskit.widgets.eventlog import _row_html
+        from wskit.widgets.eventlog import row_label
 
         self.buffer = LogBuffer()
-        self.html = widgets.HTML()
-        self._row_html = _row_html
+        self.list = widgets.Select(options=[], rows=12)
+        self._row_label = row_label
         self.buffer.on_change = self.render
         self.buffer.attach(transport)
 
     def render(self) -> None:
         rows = self.buffer.rows(last=200)
-        self.html.value = "<table>" + "".join(self._row_html(r) for r in rows) + "</table>"
+        self.list.options = [(self._row_label(r), r.seq) for r in reversed(rows)]
 
     def detach(self) -> None:
         self.buffer.detach()
@@ -376,7 +376,7 @@ def main() -> None:
         m = asyncio.run(part3(kind, count))
         print(f"{kind:<22} {m['kept_mib']:>16.1f} {m['rss_mib']:>15.1f}")
     print(
-        "\nEventLog: 15 Hz throttled redraw of the newest 200 rows into one HTML widget under hold_sync;"
+        "\nEventLog: 15 Hz throttled redraw of the newest 200 rows into one Select list under hold_sync;"
         "\nnaive: the same 200 rows redrawn on every event. Bytes are JSON `data` of comm messages"
         "\n(Jupyter headers not counted); building the widgets themselves is not counted."
     )
