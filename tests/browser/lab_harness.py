@@ -192,27 +192,32 @@ async def cells_of(page: Page) -> list[dict[str, Any]]:
     return [c for c in result if c["type"] == "code"]
 
 
-async def colours_of(locator: Locator) -> dict[str, str]:
-    """The text colour of the element and the background it is drawn on (the first opaque one up its parents)."""
-    colours: dict[str, str] = await locator.evaluate(
-        """(el) => {
-            const fg = getComputedStyle(el).color;
-            let node = el, bg = 'rgba(0, 0, 0, 0)';
-            while (node && node.nodeType === 1) {
-                const c = getComputedStyle(node).backgroundColor;
-                if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) { bg = c; break; }
-                node = node.parentElement;
-            }
+async def text_colours(page: Page, selector: str, limit: int = 400) -> list[dict[str, str]]:
+    """For each element matching ``selector`` that shows text: the text, its colour, the opaque
+    background it is drawn on (the first one up its parents) and the page's background.
+
+    One round trip for all of them: computed styles exist for cells JupyterLab has not laid out.
+    """
+    found: list[dict[str, str]] = await page.evaluate(
+        r"""([selector, limit]) => {
+            const opaque = (c) => c && c !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(c)
+                && !/\/\s*0\)$/.test(c);
             const page = getComputedStyle(document.body).backgroundColor;
-            return {fg, bg, page};
-        }"""
+            return Array.from(document.querySelectorAll(selector)).slice(0, limit)
+                .filter(el => el.checkVisibility() && el.textContent.trim())
+                .map(el => {
+                    let node = el, bg = page;
+                    while (node && node.nodeType === 1) {
+                        const c = getComputedStyle(node).backgroundColor;
+                        if (opaque(c)) { bg = c; break; }
+                        node = node.parentElement;
+                    }
+                    return {text: el.textContent.trim().slice(0, 60), fg: getComputedStyle(el).color, bg, page};
+                });
+        }""",
+        [selector, limit],
     )
-    return colours
-
-
-async def badges_of(page: Page) -> list[Locator]:
-    """Every status badge of every wskit panel on the page."""
-    return await page.locator(".wskit-badge").all()
+    return found
 
 
 async def output_of(page: Page, cell_id: str) -> Locator:
