@@ -176,14 +176,21 @@ def test_in_a_real_kernel_a_background_record_lands_under_the_running_cell() -> 
             "@server.event_handler('on_frame')\n"
             "async def fail(transport, conn, frame):\n"
             "    raise RuntimeError('handler failed on purpose')\n"
+            "errors = []\n"
+            "server.add_event_handler('on_error', lambda t, c, e: errors.append(e))\n"
             "await server.start()"
         )
         k.run("client = wskit.WebsocketClientTransport(server.url)\nawait client.start()")
         third = k.run(
             "await client.send_text('boom')  # the handler fails: ERROR, with its traceback\n"
-            "await asyncio.sleep(0.2)\n"
+            "for _ in range(500):\n"
+            "    if errors: break\n"
+            "    await asyncio.sleep(0.01)\n"
             "await client.connection.websocket.send('x' * 64)  # over the limit: 1009, the peer's fault\n"
-            "await asyncio.sleep(0.3)"
+            "for _ in range(500):\n"
+            "    if len(errors) > 1 or client.connection is None: break\n"
+            "    await asyncio.sleep(0.01)\n"
+            "await asyncio.sleep(0.1)"
         )
         k.run("await wskit.stop_all_async()")
         k.settle()

@@ -10,8 +10,8 @@ this package is imported; ``import wskit`` does not import this package.
 """
 
 from .scope import AudioScope
-from .sequence import Arrow, Note, Timeline, timeline
+from .sequence import Arrow, Band, Note, Timeline, timeline
 from .signal import ScopeStats
 from .static import plot_audio
 
-__all__ = ["Arrow", "AudioScope", "Note", "ScopeStats", "Timeline", "plot_audio", "timeline"]
+__all__ = ["Arrow", "AudioScope", "Band", "Note", "ScopeStats", "Timeline", "plot_audio", "timeline"]
