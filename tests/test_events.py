@@ -304,3 +304,18 @@ def test_subscribing_twice_needs_two_unsubscribes() -> None:
     first()
     bus.emit(Event(EventKind.READY, source=None))
     assert len(got) == 1
+
+
+def test_repr_of_an_error_event_masks_the_secret() -> None:
+    from wskit.events import Event, EventKind
+
+    event = Event(
+        EventKind.ERROR,
+        None,
+        error=RuntimeError("refused Authorization: Bearer s3cret-42 on ws://h/?token=s3cret"),
+        reason="bye token=s3cret",
+    )
+    shown = repr(event)
+    assert "s3cret" not in shown
+    assert shown.startswith("Event(kind=<EventKind.ERROR: 'error'>")
+    assert "error=RuntimeError(" in shown and "reason='bye token=***'" in shown

@@ -18,7 +18,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from .frames import _preview
@@ -144,6 +144,12 @@ class Event:
         if details:
             parts.append(details)
         return " ".join(parts)
+
+    def __repr__(self) -> str:
+        # the dataclass repr, with secrets masked: an error event's exception, a close reason
+        # or a raw message may quote a token (wskit.redact)
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return mask_text(f"{type(self).__name__}({shown})")
 
     def __str__(self) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))

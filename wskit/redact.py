@@ -10,11 +10,12 @@ real values stay available to the code that needs them
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "is_secret", "mask_headers", "mask_text", "mask_url", "mask_value"]
+__all__ = ["MASK", "RedactingFilter", "is_secret", "mask_headers", "mask_text", "mask_url", "mask_value"]
 
 MASK = "***"
 
@@ -87,3 +88,41 @@ def _mask_url_match(match: re.Match[str]) -> str:
     url = match[0]
     stripped = url.rstrip(":,.;)]}")  # punctuation after a URL in a sentence
     return mask_url(stripped) + url[len(stripped) :]
+
+
+class RedactingFilter(logging.Filter):
+    """Masks what a log record carries: its message and its traceback text.
+
+    Installed on the ``wskit`` logger when this module is imported, so every
+    record wskit logs (an error from a user's handler whose exception names a
+    token, a peer's header line quoted in a warning) reaches the handlers with
+    its secrets already masked, whatever formatter prints it. The traceback is
+    formatted once here and kept, masked, as ``record.exc_text``, which
+    :class:`logging.Formatter` uses as it is.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_wskit_masked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: mask what there is
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = mask_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
+        record._wskit_masked = True
+        return True
+
+
+def _install(logger: logging.Logger) -> None:
+    """Add one :class:`RedactingFilter` to ``logger`` (once, however often this module is reloaded)."""
+    if not any(type(f).__name__ == RedactingFilter.__name__ for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_install(logging.getLogger("wskit"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from websockets.utils import accept_key as _ws_accept_key
 
+from ..redact import MASK, is_secret, mask_text, mask_url
 from .anatomy import _BOX, _CELL, _TABLE, _Shown
 from .tap import Tappable
 
@@ -52,6 +53,10 @@ def accept_key(key: str) -> str:
 class Handshake(_Shown):
     """The request and response of one opening handshake.
 
+    The attributes hold the real values; what it shows (``str()``,
+    ``_repr_html_()``) has secrets masked (:mod:`wskit.redact`): a
+    ``?token=`` in the request line, ``Authorization`` and ``Cookie`` values.
+
     Attributes:
         request_line: e.g. ``GET /chat?x=1 HTTP/1.1``.
         status_line: e.g. ``HTTP/1.1 101 Switching Protocols``.
@@ -70,12 +75,26 @@ class Handshake(_Shown):
         """The server's accept value is the one the key calls for."""
         return bool(self.key) and accept_key(self.key) == self.accept
 
+    def _shown_rows(self) -> list[tuple[str, str, str, str]]:
+        """:attr:`rows` as displayed: secret header values as ``***``, secrets in other values masked."""
+        return [
+            (name, _shown_value(name, req), _shown_value(name, resp), meaning) for name, req, resp, meaning in self.rows
+        ]
+
+    @property
+    def _shown_request_line(self) -> str:
+        """:attr:`request_line` as displayed: secret query values as ``***``."""
+        method, _, rest = self.request_line.partition(" ")
+        target, _, version = rest.rpartition(" ")
+        return f"{method} {mask_url(target)} {version}" if target else mask_text(self.request_line)
+
     def __str__(self) -> str:
-        w1 = max((len(r[0]) for r in self.rows), default=6)
-        w2 = max((min(len(r[1]), 40) for r in self.rows), default=7)
-        lines = [f"request:  {self.request_line}", f"response: {self.status_line}", ""]
+        rows = self._shown_rows()
+        w1 = max((len(r[0]) for r in rows), default=6)
+        w2 = max((min(len(r[1]), 40) for r in rows), default=7)
+        lines = [f"request:  {self._shown_request_line}", f"response: {self.status_line}", ""]
         lines.append(f"{'header':<{w1}}  {'request':<{w2}}  {'response'}")
-        for name, req, resp, _meaning in self.rows:
+        for name, req, resp, _meaning in rows:
             lines.append(f"{name:<{w1}}  {req[:40]:<{w2}}  {resp}")
         check = "matches" if self.accept_ok else "DOES NOT match"
         lines.append(f"\naccept_key({self.key!r}) = {accept_key(self.key)!r}: {check} the response")
@@ -86,15 +105,21 @@ class Handshake(_Shown):
         body = "".join(
             f"<tr><td style='{_CELL}'><b>{html.escape(n)}</b></td><td style='{_CELL}'>{html.escape(q)}</td>"
             f"<td style='{_CELL}'>{html.escape(r)}</td><td style='{_CELL}'>{html.escape(m)}</td></tr>"
-            for n, q, r, m in self.rows
+            for n, q, r, m in self._shown_rows()
         )
         check = "✔ matches" if self.accept_ok else "✘ does not match"
         return (
-            f"<div style='{_BOX}'><p><code>{html.escape(self.request_line)}</code> → "
+            f"<div style='{_BOX}'><p><code>{html.escape(self._shown_request_line)}</code> → "
             f"<code>{html.escape(self.status_line)}</code></p><table style='{_TABLE}'><tr>{head}</tr>{body}</table>"
             f"<p>accept_key(<code>{html.escape(self.key)}</code>) = <code>{html.escape(accept_key(self.key))}</code>: "
             f"{check} the response</p></div>"
         )
+
+
+def _shown_value(name: str, value: str) -> str:
+    if not value:
+        return value
+    return MASK if is_secret(name) else mask_text(value)
 
 
 def _websocket(target: Any) -> Any:
