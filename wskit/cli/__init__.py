@@ -13,9 +13,28 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "plain_help"]
+
+
+# reST in the module docstrings, as a terminal should show it: ``code`` -> code,
+# :role:`target` / :role:`text <target>` / :role:`~a.b.c` -> target / text / c, "::" -> ":"
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(?:(?P<text>[^`<]+?)\s*<[^`>]*>|(?P<target>[^`]+))`")
+
+
+def _role(match: re.Match[str]) -> str:
+    if match["text"] is not None:
+        return match["text"]
+    target = match["target"]
+    return target[1:].rsplit(".", 1)[-1] if target.startswith("~") else target
+
+
+def plain_help(doc: str | None) -> str:
+    """A module docstring (reST) as plain text for ``--help``."""
+    text = _ROLE.sub(_role, doc or "").replace("``", "")
+    return re.sub(r"(?<=\S)::$", ":", text, flags=re.MULTILINE)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,13 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve.add_arguments(
-        commands.add_parser("serve", help="run a WebSocket server that logs every event", description=serve.__doc__),
+        commands.add_parser(
+            "serve", help="run a WebSocket server that logs every event", description=plain_help(serve.__doc__)
+        ),
     )
     connect.add_arguments(
-        commands.add_parser("connect", help="an interactive WebSocket client", description=connect.__doc__),
+        commands.add_parser("connect", help="an interactive WebSocket client", description=plain_help(connect.__doc__)),
     )
     lab.add_arguments(
-        commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=lab.__doc__),
+        commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=plain_help(lab.__doc__)),
     )
     return parser
 

@@ -10,14 +10,16 @@ Commands (a line starting with ``/``; ``//`` sends a line starting with ``/``)::
     /binary HEX           send a binary message
     /help                 list the commands
 
-Output on stdout: ``< `` before each received message (JSON pretty-printed,
-binary as hex, or base64 with ``--binary-base64``), ``> `` before each sent
-one when stdin is not a terminal, ``* `` before command results. Connection
-news goes to stderr, prefixed ``wskit connect:``.
+Output on stdout: ``"< "`` before each received message (JSON pretty-printed,
+binary as hex, or base64 with ``--binary-base64``), ``"> "`` before each sent
+one when stdin is not a terminal, ``"* "`` before command results. Connection
+news goes to stderr, prefixed ``wskit connect:``. What the server sent is shown
+with its control characters escaped (``\\x1b``, ``\\n``), so a message cannot
+drive the terminal or forge a line, and secrets in the URL are shown as ``***``.
 
 When stdin ends the client waits for replies in flight (until it has received
 as many messages as it sent, or ``--wait`` seconds pass), then closes with
-1000. Exit codes (:data:`EXIT_CODES`) let scripts tell outcomes apart.
+1000. Exit codes (:data:`EXIT_CODES`, listed below) let scripts tell outcomes apart.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -40,10 +43,12 @@ from websockets.exceptions import ProtocolError
 from websockets.frames import Close
 
 from ..events import Direction, Event, EventKind
+from ..redact import mask_url
 from ..serializers.raw import RawSerializer
 from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport
 from ..transports.connection import WebSocketDisconnect
 from . import loop
+from .terminal import TerminalLogHandler, printable
 
 __all__ = [
     "COMMANDS_HELP",
@@ -56,6 +61,7 @@ __all__ = [
     "EXIT_REJECTED",
     "EXIT_USAGE",
     "add_arguments",
+    "check_url",
     "main",
 ]
 
@@ -87,6 +93,7 @@ COMMANDS_HELP = """\
 //TEXT                  send /TEXT"""
 
 _BINARY_PREVIEW = 1024  # bytes of a received binary message shown before eliding the rest
+_LINE_PREVIEW = 40  # characters of a refused input line quoted in the note
 _QUIET = 0.1  # after the last expected reply, wait this long for stragglers
 
 
@@ -137,14 +144,33 @@ def parse_headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
+def check_url(url: str) -> str | None:
+    """Why ``url`` is not a WebSocket URL, with the spelling to use, or ``None`` when it is one."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("ws", "wss") and parts.hostname:
+        return None
+    shown = printable(mask_url(url))
+    if scheme in ("http", "https"):
+        fixed = ("wss" if scheme == "https" else "ws") + url[len(scheme) :]
+        return f"{shown} is an HTTP URL; a WebSocket URL starts with ws:// or wss://: {printable(mask_url(fixed))}"
+    if "://" not in url:
+        return f"{shown} has no scheme; a WebSocket URL starts with ws:// (or wss:// for TLS): ws://{shown}"
+    return f"{shown} is not a WebSocket URL: it starts with ws:// (or wss:// for TLS), then a host"
+
+
 def render_text(text: str) -> str:
-    """A received text for display: JSON objects and arrays pretty-printed, anything else as is."""
+    """A received text for display, control characters escaped (:func:`~wskit.cli.terminal.printable`).
+
+    JSON objects and arrays are pretty-printed (their line breaks are ours;
+    JSON escapes the newlines inside strings); anything else is one line.
+    """
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            return printable(json.dumps(json.loads(text), indent=2, ensure_ascii=False), keep_newlines=True)
         except ValueError:
             pass
-    return text
+    return printable(text)
 
 
 def render_binary(data: bytes, as_base64: bool = False) -> str:
@@ -196,7 +222,7 @@ class _Session:
         print(line, file=self.out, flush=True)
 
     def note(self, line: str) -> None:
-        print(f"wskit connect: {line}", file=sys.stderr, flush=True)
+        print(f"wskit connect: {printable(line)}", file=sys.stderr, flush=True)
 
     def render(self, raw: str | bytes) -> str:
         return render_text(raw) if isinstance(raw, str) else render_binary(raw, self.args.binary_base64)
@@ -215,7 +241,8 @@ class _Session:
                     self.show(_marked("> ", self.render(event.raw)))
         elif kind is EventKind.CONNECTED:
             subprotocol = getattr(event.connection, "subprotocol", None)
-            self.note(f"connected to {self.client.uri}" + (f" (subprotocol {subprotocol})" if subprotocol else ""))
+            shown = mask_url(self.client.uri)
+            self.note(f"connected to {shown}" + (f" (subprotocol {subprotocol})" if subprotocol else ""))
         elif kind is EventKind.DISCONNECTED:
             self.outcome.code, self.outcome.reason = event.code, event.reason
             reason = f" {event.reason!r}" if event.reason else ""
@@ -239,21 +266,25 @@ class _Session:
 
     # -- input ------------------------------------------------------------------
 
-    def encode(self, line: str) -> str | bytes | None:
-        """A typed line as the message to send, or ``None`` (with a note) when it is not valid."""
+    def encode(self, line: str, number: int = 0) -> str | bytes | None:
+        """A typed line as the message to send, or ``None`` (with a note) when it is not valid.
+
+        ``number`` is the line's number in the input (from 1), named in the note.
+        """
+        where = f"line {number} {_line_preview(line)}" if number else _line_preview(line)
         try:
             if self.args.binary_hex:
                 return bytes.fromhex(line)
             if self.args.binary_base64:
                 return base64.b64decode(line, validate=True)
         except (ValueError, binascii.Error) as exc:
-            self.note(f"not sent: not {'hex' if self.args.binary_hex else 'base64'}: {exc}")
+            self.note(f"not sent: not {'hex' if self.args.binary_hex else 'base64'} on {where}: {exc}")
             return None
         if self.args.json:
             try:
                 json.loads(line)
             except ValueError as exc:
-                self.note(f"not sent: invalid JSON: {exc}")
+                self.note(f"not sent: invalid JSON on {where}: {exc}")
                 return None
         return line
 
@@ -293,8 +324,11 @@ class _Session:
         if conn is None:
             self.note("no ping: not connected")
             return
+        # timed here with perf_counter: the loop's clock is coarse on uvloop (1 ms steps)
+        started = time.perf_counter()
         try:
-            rtt = await conn.ping(data or None, timeout=10.0)
+            await conn.ping(data or None, timeout=10.0)
+            rtt = time.perf_counter() - started
         except TimeoutError:
             self.show("* ping: no pong within 10 s")
         except WebSocketDisconnect:
@@ -322,6 +356,12 @@ class _Session:
             if self.received >= self.sent and now - max(self.last_received, 0.0) >= _QUIET:
                 return
             await asyncio.sleep(0.02)
+
+
+def _line_preview(line: str) -> str:
+    """``'hello'``: an input line quoted for a note, long ones cut."""
+    shown = line if len(line) <= _LINE_PREVIEW else line[: _LINE_PREVIEW - 1] + "…"
+    return repr(shown)
 
 
 def _read_stdin(queue: asyncio.Queue[str | None], loop_: asyncio.AbstractEventLoop) -> None:
@@ -362,6 +402,11 @@ def _read_stdin(queue: asyncio.Queue[str | None], loop_: asyncio.AbstractEventLo
 
 
 async def _connect(args: argparse.Namespace, loop_name: str) -> int:
+    TerminalLogHandler.install("wskit connect")
+    problem = check_url(args.url)
+    if problem is not None:
+        print(f"wskit connect: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         headers = parse_headers(args.header)
     except ValueError as exc:
@@ -382,13 +427,14 @@ async def _connect(args: argparse.Namespace, loop_name: str) -> int:
     try:
         await client.start()
     except ConnectError as exc:
-        print(f"wskit connect: {exc}", file=sys.stderr)
+        print(f"wskit connect: {printable(str(exc))}", file=sys.stderr)
         return EXIT_REJECTED if exc.status_code is not None else EXIT_REFUSED
-    except ValueError as exc:  # not a ws:// or wss:// URL
-        print(f"wskit connect: {exc}", file=sys.stderr)
+    except ValueError as exc:  # a URL websockets refuses
+        print(f"wskit connect: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     lines: asyncio.Queue[str | None] = asyncio.Queue()
     _read_stdin(lines, asyncio.get_running_loop())
+    number = 0  # of the line read last, from 1
     try:
         while not session.ended.done():
             next_line: asyncio.Future[str | None] = asyncio.ensure_future(lines.get())
@@ -398,6 +444,7 @@ async def _connect(args: argparse.Namespace, loop_name: str) -> int:
                 next_line.cancel()
                 break
             line = next_line.result()
+            number += 1
             if line is None:  # end of input
                 await session.drain(args.wait)
                 if not session.ended.done():
@@ -409,7 +456,7 @@ async def _connect(args: argparse.Namespace, loop_name: str) -> int:
             if line.startswith("/") and not line.startswith("//"):
                 await session.command(line)
                 continue
-            message = session.encode(line.removeprefix("/") if line.startswith("//") else line)
+            message = session.encode(line.removeprefix("/") if line.startswith("//") else line, number)
             if message is not None:
                 await session.send(message)
     finally:

@@ -6,6 +6,8 @@ and with ``--frames`` each wire frame, control frames included.
 
 The first line printed is ``wskit serve: listening on ws://HOST:PORT/ ...``,
 so a script (or a test) that starts it on ``--port 0`` can read the port.
+Peer text in the lines (payloads, close reasons, the header lines of a
+failed upgrade in warnings) has its control characters escaped.
 SIGINT or SIGTERM closes every client with 1001 (going away) and exits 0.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import hmac
 import signal
 import sys
@@ -34,6 +37,7 @@ from ..transports import (
 from ..transports.params import AuthHook
 from . import loop
 from .logline import format_event
+from .terminal import TerminalLogHandler, printable
 
 __all__ = ["add_arguments", "main", "token_auth"]
 
@@ -76,6 +80,7 @@ def token_auth(token: str) -> AuthHook:
 
 
 async def _serve(args: argparse.Namespace, loop_name: str) -> int:
+    TerminalLogHandler.install("wskit serve")
     try:
         serializer = get_serializer(args.serializer)
     except (KeyError, ImportError) as exc:
@@ -103,7 +108,11 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
     try:
         await server.start()
     except OSError as exc:
-        print(f"wskit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is in use by another program; pick another --port, or --port 0 for a free one"
+        else:
+            why = str(exc.strerror or exc)
+        print(f"wskit serve: cannot listen on {args.host}:{args.port}: {why}", file=sys.stderr)
         return 1
     mode = "echo" if args.echo else "broadcast" if args.broadcast else "log only"
     print(
@@ -116,7 +125,7 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
         print(f"wskit serve: chat page at {page}", flush=True)
 
     def log(event: Event) -> None:
-        print(format_event(event), flush=True)
+        print(printable(format_event(event)), flush=True)
 
     server.events.subscribe(log)
     # --frames: the wire tap makes the server emit one WIRE event per RFC 6455 frame,
