@@ -351,3 +351,32 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []
+
+
+@pytest.mark.parametrize(
+    ("typed_url", "typed_token"),
+    [("{url}?token=s3cretTOKEN42", ""), ("{url}", "s3cret&TOKEN/42"), ("{url}?room=1", "s3cretTOKEN42")],
+)
+async def test_client_panel_status_line_masks_the_token(
+    server: wskit.WebsocketServerTransport, typed_url: str, typed_token: str
+) -> None:
+    panel = ClientPanel(server.url)
+    panel.url.value = typed_url.format(url=server.url)
+    panel.token.value = typed_token
+    panel.connect_button.click()
+    await eventually(lambda: "connected to" in text_of(panel.status.value))
+    status = text_of(panel.status.value)
+    assert "token=***" in status, status
+    assert "s3cret" not in status and "TOKEN" not in status and "%26" not in status
+    panel.disconnect_button.click()
+    await eventually(lambda: panel.state.startswith("closed"))
+
+
+def test_error_lines_mask_secrets() -> None:
+    from wskit.widgets import _style as st
+
+    try:
+        raise RuntimeError("upstream refused Authorization: Bearer s3cretTOKEN42")
+    except RuntimeError as exc:
+        shown = st.error_html(exc, "Connect")
+    assert "s3cretTOKEN42" not in shown and "Authorization: ***" in shown

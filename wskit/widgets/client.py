@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from ..events import Event, EventKind
+from ..redact import mask_url
 from ..transports import WebsocketClientParams, WebsocketClientTransport
 from . import _style as st
 from ._tasks import schedule
@@ -184,8 +185,9 @@ class ClientPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     async def _connect(self) -> None:
         await self.client.start()
-        shown = self.client.uri.replace(self.token.value, "•••") if self.token.value else self.client.uri
-        self.status.value = st.note_html(f"connected to {shown}")
+        # the URL with its secrets masked, whether typed in the url box or the token box
+        # (the token box's value is URL-encoded in the URL, so it is not there as typed)
+        self.status.value = st.note_html(f"connected to {mask_url(self.client.uri)}")
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._set_badge("failed", "failed")
