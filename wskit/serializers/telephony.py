@@ -15,9 +15,19 @@ becomes ``clear``; a ``MessageFrame`` whose data is an event object is sent
 as is (``mark``, say). Resampling keeps its filter state per stream, so 20 ms
 frames join without clicks.
 
-One serializer serves one call: outgoing events carry the ``streamSid`` of
-the last ``start`` seen, so a server taking several calls at once through
-one transport would mislabel them.
+Hostile input is bounded. A ``media`` payload larger than ``max_media_bytes``
+(8,000 bytes by default: one second of 8 kHz audio, 50 times the 160 bytes of
+the 20 ms frames telephony peers send) is refused before it is decoded, as an
+error, so one huge event cannot stall the event loop resampling it. Filter
+state is kept for at most ``max_streams`` streams (64), the least recently
+used evicted first and counted in :attr:`TelephonySerializer.streams_evicted`,
+so a peer inventing ``streamSid`` after ``streamSid`` cannot grow it.
+
+One instance serves one call: outgoing events carry the ``streamSid`` of the
+last ``start`` seen. :meth:`TelephonySerializer.for_connection` makes a fresh
+instance with the same configuration, which a transport that supports it
+calls for each connection, so that several calls through one server each have
+their own stream id and filter state, freed when the call ends.
 """
 
 from __future__ import annotations
@@ -25,7 +35,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..frames import AudioFrame, Frame, InterruptionFrame, MessageFrame
 from .base import loads_json
@@ -34,9 +45,16 @@ if TYPE_CHECKING:
     from ..audio.resample import Resampler
     from ..transports.params import TransportParams
 
-__all__ = ["TelephonySerializer"]
+__all__ = ["MAX_MEDIA_BYTES", "MAX_STREAMS", "TelephonySerializer"]
 
 WIRE_RATE = 8000
+#: Largest ``media`` payload accepted, in bytes of μ-law / A-law before base64: one second at
+#: 8 kHz. Peers send 20 ms (160 bytes); a few batch up to a few hundred milliseconds.
+MAX_MEDIA_BYTES = 8000
+#: Streams whose resampler state is kept at once; the least recently used is evicted first.
+MAX_STREAMS = 64
+
+_K = TypeVar("_K")
 
 
 class TelephonySerializer:
@@ -48,6 +66,13 @@ class TelephonySerializer:
         sample_rate: rate of the audio frames on wskit's side; by default the
             transport's ``audio_in_sample_rate``.
         encoding: ``"mulaw"`` (``audio/x-mulaw``, Twilio's) or ``"alaw"``.
+        max_media_bytes: refuse a ``media`` payload larger than this (bytes
+            after base64 decoding), before decoding it.
+        max_streams: keep resampler state for at most this many streams.
+
+    Attributes:
+        streams_evicted: how many streams' resampler state was dropped to stay
+            within ``max_streams`` (a stream that comes back starts afresh).
     """
 
     name = "TelephonySerializer"
@@ -58,20 +83,63 @@ class TelephonySerializer:
         *,
         sample_rate: int | None = None,
         encoding: Literal["mulaw", "alaw"] = "mulaw",
+        max_media_bytes: int = MAX_MEDIA_BYTES,
+        max_streams: int = MAX_STREAMS,
     ) -> None:
         if encoding not in ("mulaw", "alaw"):
             raise ValueError(f"encoding must be 'mulaw' or 'alaw', not {encoding!r}")
+        if max_media_bytes < 1 or max_streams < 1:
+            raise ValueError("max_media_bytes and max_streams must be at least 1")
         self.stream_sid = stream_sid
         self.sample_rate = sample_rate or 16_000
         self.encoding = encoding
+        self.max_media_bytes = max_media_bytes
+        self.max_streams = max_streams
+        self.streams_evicted = 0
+        self._given_sid = stream_sid
         self._explicit_rate = sample_rate is not None
-        self._in: dict[str | None, Resampler] = {}
-        self._out: dict[tuple[str | None, int], Resampler] = {}
+        self._in: OrderedDict[str | None, Resampler] = OrderedDict()
+        self._out: OrderedDict[tuple[str | None, int], Resampler] = OrderedDict()
 
     def setup(self, params: TransportParams) -> None:
         """Take the audio rate of the wskit side from the transport."""
         if not self._explicit_rate:
             self.sample_rate = params.audio_in_sample_rate
+
+    def for_connection(self) -> TelephonySerializer:
+        """A fresh instance with this one's configuration, for one connection (one call).
+
+        It has no stream id but the one given to the constructor, and no
+        resampler state; its rate is this one's (as :meth:`setup` set it).
+        """
+        fresh = TelephonySerializer(
+            self._given_sid,
+            sample_rate=self.sample_rate,
+            encoding=self.encoding,
+            max_media_bytes=self.max_media_bytes,
+            max_streams=self.max_streams,
+        )
+        fresh._explicit_rate = self._explicit_rate  # a later setup() may still set the rate
+        return fresh
+
+    @property
+    def streams(self) -> int:
+        """How many streams' resampler state is held now (in and out)."""
+        return len(self._in) + len(self._out)
+
+    def _resampler(self, table: OrderedDict[_K, Resampler], key: _K, from_rate: int, to_rate: int) -> Resampler:
+        """The stream's resampler, made on first use; the least recently used is evicted past ``max_streams``."""
+        resampler = table.get(key)
+        if resampler is not None:
+            table.move_to_end(key)
+            return resampler
+        from ..audio.resample import Resampler
+
+        resampler = table[key] = Resampler(from_rate, to_rate)
+        while len(table) > self.max_streams:
+            table.popitem(last=False)
+            self.streams_evicted += 1
+        return resampler
 
     # -- out ----------------------------------------------------------------------
 
@@ -85,15 +153,12 @@ class TelephonySerializer:
     def serialize(self, frame: Frame) -> str | None:
         if isinstance(frame, AudioFrame):
             from ..audio import codecs
-            from ..audio.resample import Resampler
 
             samples = frame.samples
             mono = samples[:, 0] if frame.num_channels == 1 else samples.mean(axis=1).round().astype("int16")
-            key = (self.stream_sid, frame.sample_rate)
             if frame.sample_rate != WIRE_RATE:
-                if key not in self._out:
-                    self._out[key] = Resampler(frame.sample_rate, WIRE_RATE)
-                mono = self._out[key].process(mono)
+                key = (self.stream_sid, frame.sample_rate)
+                mono = self._resampler(self._out, key, frame.sample_rate, WIRE_RATE).process(mono)
             encode = codecs.lin2ulaw if self.encoding == "mulaw" else codecs.lin2alaw
             payload = base64.b64encode(encode(mono).tobytes()).decode("ascii")
             return self._event("media", media={"payload": payload})
@@ -122,27 +187,36 @@ class TelephonySerializer:
                 self.stream_sid = sid
         elif event == "stop":
             sid = obj.get("streamSid")
-            self._in.pop(sid if isinstance(sid, str) else None, None)
+            key = sid if isinstance(sid, str) else None
+            self._in.pop(key, None)
+            for out_key in [k for k in self._out if k[0] == key]:
+                del self._out[out_key]
         return MessageFrame(obj)
 
     def _media(self, obj: dict[str, Any]) -> AudioFrame:
-        from ..audio import codecs
-        from ..audio.resample import Resampler
-
         media = obj.get("media")
         payload = media.get("payload") if isinstance(media, dict) else None
         if not isinstance(payload, str):
             raise ValueError("media event without a 'media.payload' string")
+        if len(payload) > 4 * -(-self.max_media_bytes // 3):  # base64 of max_media_bytes, padded
+            raise ValueError(
+                f"media payload of about {len(payload) * 3 // 4:,} bytes refused unread: over max_media_bytes "
+                f"({self.max_media_bytes:,}; a 20 ms frame at 8 kHz is 160)"
+            )
         try:
             raw = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ValueError(f"media payload is not valid base64: {exc}") from exc
+        if len(raw) > self.max_media_bytes:
+            raise ValueError(
+                f"media payload of {len(raw):,} bytes refused: over max_media_bytes ({self.max_media_bytes:,})"
+            )
+        from ..audio import codecs  # numpy, imported by the first media event that gets this far
+
         decode = codecs.ulaw2lin if self.encoding == "mulaw" else codecs.alaw2lin
         pcm = decode(raw)
         if self.sample_rate != WIRE_RATE:
             sid = obj.get("streamSid")
             key = sid if isinstance(sid, str) else None
-            if key not in self._in:
-                self._in[key] = Resampler(WIRE_RATE, self.sample_rate)
-            pcm = self._in[key].process(pcm)
+            pcm = self._resampler(self._in, key, WIRE_RATE, self.sample_rate).process(pcm)
         return AudioFrame(pcm.astype("<i2").tobytes(), self.sample_rate, 1)
