@@ -23,9 +23,8 @@ import sys
 import time
 
 import websockets
-from websockets.asyncio.client import connect
-
 from _machine import describe
+from websockets.asyncio.client import connect
 
 SERVER = r"""
 import asyncio, resource, sys, time
