@@ -15,7 +15,7 @@ from wskit import EventKind
 from wskit.audio import Recorder, add_header, lin2ulaw, sine, ulaw2lin
 
 PB = wskit.ProtobufFrameSerializer()
-GOOD_PCM = sine(440, 0.02, 8000).samples.tobytes()  # 160 samples
+GOOD_PCM = sine(0.02, freq=440, sample_rate=8000).samples.tobytes()  # 160 samples
 
 
 def twilio_media(payload: object) -> str:

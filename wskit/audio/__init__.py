@@ -12,8 +12,8 @@ loaded here, on first use).
 
 from .codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
 from .convert import deinterleave, from_bytes, interleave, to_bytes, to_float32, to_int16
-from .pacing import StreamStats, stream
-from .recorder import FormatChange, Recorder, RecorderStats
+from .pacing import AUTO_PROGRESS_SECONDS, StreamStats, stream
+from .recorder import FormatChange, Recorder, RecorderStats, not_audio
 from .resample import SUPPORTED_RATES, Resampler, resample
 from .sources import AudioSource, chirp, dtmf, from_array, from_wav, noise, silence, sine
 from .wav import WavData, add_header, is_wav, parse
@@ -21,6 +21,7 @@ from .wav import read as read_wav
 from .wav import write as write_wav
 
 __all__ = [
+    "AUTO_PROGRESS_SECONDS",
     "SUPPORTED_RATES",
     "AudioSource",
     "FormatChange",
@@ -42,6 +43,7 @@ __all__ = [
     "lin2alaw",
     "lin2ulaw",
     "noise",
+    "not_audio",
     "parse",
     "read_wav",
     "resample",

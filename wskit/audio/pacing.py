@@ -10,6 +10,7 @@ say how well the schedule was kept.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ import numpy as np
 if TYPE_CHECKING:
     from .sources import AudioSource
 
-__all__ = ["StreamStats", "stream"]
+__all__ = ["AUTO_PROGRESS_SECONDS", "StreamStats", "stream"]
+
+#: A real-time stream longer than this shows its progress unless told not to (``progress=False``).
+AUTO_PROGRESS_SECONDS = 5.0
 
 
 class _Sender(Protocol):
@@ -67,8 +71,49 @@ def _sender(target: Any) -> Callable[[Any], Any]:
     raise TypeError(f"cannot stream to {type(target).__name__}: expected a transport or a Connection")
 
 
-def _progress_bar(total: int, progress: bool | Callable[[int, int], None]) -> Callable[[int], None] | None:
-    """A callable updating a progress display, or None. ipywidgets is imported only here."""
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (IPython is looked for, never imported, here)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def _progress_line(total: int, frame_s: float, name: str) -> Callable[[int], None]:
+    """A one-line progress display on stderr: rewritten in place on a terminal, said once elsewhere."""
+    err = sys.stderr
+    seconds = total * frame_s
+    if not err.isatty():
+        print(f"wskit.audio.stream: {name}, {seconds:.1f} s in real time (progress=False hides this)", file=err)
+        return lambda done: None
+    last = [0.0]
+
+    def update(done: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 0.5:
+            last[0] = now
+            end = "\n" if done == total else ""
+            print(f"\rstreaming {name}: {done * frame_s:6.1f} / {seconds:.1f} s", end=end, file=err, flush=True)
+
+    return update
+
+
+def _progress_bar(
+    total: int,
+    progress: bool | Callable[[int, int], None] | None,
+    source: AudioSource | None = None,
+    frame_ms: float = 20,
+) -> Callable[[int], None] | None:
+    """A callable updating a progress display, or None. ipywidgets is imported only here.
+
+    ``progress=None`` (auto) shows one for a source longer than :data:`AUTO_PROGRESS_SECONDS`:
+    the ipywidgets bar in a kernel, a line on stderr elsewhere.
+    """
+    if progress is None:
+        if source is None or source.duration <= AUTO_PROGRESS_SECONDS:
+            return None
+        if not _in_kernel():
+            return _progress_line(total, frame_ms / 1000, f"{source.name} ({source.duration:.1f} s)")
+        progress = True
     if not progress:
         return None
     if callable(progress):
@@ -95,7 +140,7 @@ async def stream(
     target: Any,
     frame_ms: float = 20,
     realtime: bool = True,
-    progress: bool | Callable[[int, int], None] = False,
+    progress: bool | Callable[[int, int], None] | None = None,
 ) -> StreamStats:
     """Send ``source`` to ``target`` as frames of ``frame_ms``, paced in real time.
 
@@ -107,14 +152,18 @@ async def stream(
         realtime: pace on absolute deadlines; ``False`` sends as fast as the
             target accepts.
         progress: ``True`` shows an ipywidgets progress bar (in a notebook);
-            a callable gets ``(frames_sent, total)``.
+            a callable gets ``(frames_sent, total)``; ``False`` shows nothing.
+            By default (``None``) a real-time stream longer than
+            :data:`AUTO_PROGRESS_SECONDS` (5 s) shows the bar in a notebook
+            and a progress line on stderr elsewhere, so a long stream never
+            looks like a hang.
 
     Returns:
         :class:`StreamStats`.
     """
     send = _sender(target)
     total = -(-source.num_frames // source.frame_size(frame_ms))
-    update = _progress_bar(total, progress)
+    update = _progress_bar(total, progress if progress is not None or realtime else False, source, frame_ms)
     lateness = np.zeros(total)
     start = time.monotonic()
     audio_time = 0.0

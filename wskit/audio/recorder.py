@@ -8,7 +8,9 @@ times in a float buffer grown the same way.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +21,21 @@ from . import wav
 if TYPE_CHECKING:
     from IPython.display import Audio
 
-__all__ = ["FormatChange", "Recorder", "RecorderStats"]
+__all__ = ["FormatChange", "Recorder", "RecorderStats", "not_audio"]
 
 Int16Array = np.ndarray[Any, np.dtype[np.int16]]
+
+
+def not_audio(size: int) -> str:
+    """Why a binary message of ``size`` bytes that arrived as a ``BinaryFrame`` is not audio, and the fix.
+
+    The raw serializer makes audio of binary messages only when the
+    transport's ``audio_in_enabled`` is on; recorders and scopes say so.
+    """
+    return (
+        f"a binary message of {size} bytes is not audio: set audio_in_enabled=True on the transport's params "
+        "(wskit.WebsocketServerParams(audio_in_enabled=True)), or use a serializer that makes AudioFrames"
+    )
 
 
 class _Growable:
@@ -68,6 +82,8 @@ class RecorderStats:
         gaps: arrival pauses longer than two frame durations.
         longest_gap_ms: the longest arrival interval.
         format_changes: sample-rate or channel changes; each starts a new segment.
+        rejected: binary messages that were not audio (see ``last_error``).
+        last_error: why the last one was rejected, and what to change.
     """
 
     frames: int
@@ -77,6 +93,8 @@ class RecorderStats:
     gaps: int
     longest_gap_ms: float
     format_changes: tuple[FormatChange, ...] = field(default=())
+    rejected: int = 0
+    last_error: str = ""
 
     def __str__(self) -> str:
         text = (
@@ -85,6 +103,8 @@ class RecorderStats:
         )
         if self.format_changes:
             text += f", {len(self.format_changes)} format change(s)"
+        if self.rejected:
+            text += f"; {self.rejected} rejected ({self.last_error})"
         return text
 
 
@@ -98,6 +118,10 @@ class Recorder:
     different sample rate or channel count than the current segment start a
     new segment (listed in ``stats.format_changes``): formats are never mixed
     in one buffer. :meth:`to_numpy` returns the current segment.
+
+    A binary message the transport did not decode as audio (the raw
+    serializer with ``audio_in_enabled`` off) is not recorded: it is counted
+    in ``stats.rejected``, with the reason and the fix in ``stats.last_error``.
     """
 
     def __init__(self) -> None:
@@ -111,6 +135,8 @@ class Recorder:
         self._durations = _Growable(np.float64)
         self._changes: list[FormatChange] = []
         self._frames = 0
+        self._rejected = 0
+        self._last_error = ""
 
     # -- attaching --------------------------------------------------------------
 
@@ -143,6 +169,9 @@ class Recorder:
             return
         frame = event.frame
         if not hasattr(frame, "sample_rate") or not hasattr(frame, "audio"):
+            if isinstance(getattr(frame, "data", None), bytes):  # a BinaryFrame: binary that is not audio
+                self._rejected += 1
+                self._last_error = not_audio(event.size)
             return
         self.add(frame.audio, frame.sample_rate, frame.num_channels, event.time)
 
@@ -171,7 +200,11 @@ class Recorder:
         return self._segments[-1][1] if self._segments else None
 
     def to_numpy(self) -> Int16Array:
-        """The current segment as int16 ``(frames, channels)`` (a copy)."""
+        """The current segment as int16 ``(frames, channels)`` (a copy); ``(0, 1)`` before the first frame.
+
+        Empty rather than an error, so code can poll ``len(rec.to_numpy())``;
+        ``stats.rejected`` and ``stats.last_error`` say why nothing arrives.
+        """
         if not self._segments:
             return np.zeros((0, 1), dtype=np.int16)
         return self._segments[-1][2].view().copy()
@@ -180,10 +213,20 @@ class Recorder:
         """Every segment as ``(sample_rate, num_channels, samples)``."""
         return [(rate, ch, buf.view().copy()) for rate, ch, buf in self._segments]
 
+    def _nothing_yet(self) -> ValueError:
+        why = f": {self._rejected} message(s) rejected, {self._last_error}" if self._rejected else ""
+        if not why and not self.attached:
+            why = ": attach() the recorder to a transport or connection first"
+        return ValueError(f"nothing recorded yet{why}")
+
     def save_wav(self, path: str | os.PathLike[str]) -> None:
-        """Write the current segment as a 16-bit WAV file."""
+        """Write the current segment as a 16-bit WAV file.
+
+        Raises:
+            ValueError: nothing was recorded (saying why when messages were rejected).
+        """
         if self.sample_rate is None:
-            raise ValueError("nothing recorded yet")
+            raise self._nothing_yet()
         wav.write(path, self.to_numpy(), self.sample_rate)
 
     def play(self) -> Audio:
@@ -191,9 +234,27 @@ class Recorder:
         from IPython.display import Audio
 
         if self.sample_rate is None:
-            raise ValueError("nothing recorded yet")
+            raise self._nothing_yet()
         data = wav.write(None, self.to_numpy(), self.sample_rate)
         return Audio(data=data)  # type: ignore[no-untyped-call]
+
+    async def wait(self, frames: int, timeout: float = 5.0) -> RecorderStats:
+        """Wait until at least ``frames`` audio frames were recorded; returns :attr:`stats`.
+
+        After ``await audio.stream(source, client)``, ``await rec.wait(stats.frames_sent)``
+        waits for the frames still in flight.
+
+        Raises:
+            TimeoutError: fewer arrived within ``timeout`` seconds (saying why
+                when messages were rejected as not audio).
+        """
+        deadline = time.monotonic() + timeout
+        while self._frames < frames:
+            if time.monotonic() >= deadline:
+                why = f"; {self._rejected} rejected: {self._last_error}" if self._rejected else ""
+                raise TimeoutError(f"{self._frames} of {frames} audio frames recorded within {timeout} s{why}")
+            await asyncio.sleep(0.005)
+        return self.stats
 
     def clear(self) -> None:
         """Forget everything recorded (stays attached)."""
@@ -213,7 +274,9 @@ class Recorder:
         else:
             p50 = p99 = longest = 0.0
             gaps = 0
-        return RecorderStats(self._frames, seconds, p50, p99, gaps, longest, tuple(self._changes))
+        return RecorderStats(
+            self._frames, seconds, p50, p99, gaps, longest, tuple(self._changes), self._rejected, self._last_error
+        )
 
     def __repr__(self) -> str:
         return f"<Recorder {'attached' if self.attached else 'detached'}: {self.stats}>"

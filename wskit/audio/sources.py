@@ -5,6 +5,12 @@ A source is int16 PCM of shape ``(frames, channels)`` with its sample rate.
 :class:`~wskit.frames.AudioFrame` objects (10, 20, 40 ms or any length that
 is a whole number of samples at the source's rate).
 
+Every generator takes its duration first, in seconds, and everything else by
+keyword: ``sine(0.5, freq=440)``, ``chirp(2.0, f0=100, f1=4000)``,
+``noise(1.0, color="pink")``, ``silence(0.2, sample_rate=8000)``; ``dtmf``
+takes its digits, which decide its length. (``sine`` once took the frequency
+first, so ``sine(440, 0.2)`` now fails at once instead of meaning something else.)
+
 Signals are built in float64 and converted once with clipping; a fixed
 ``seed`` makes noise reproducible.
 """
@@ -139,23 +145,23 @@ def _source(signal: npt.NDArray[np.float64], sample_rate: int, channels: int, na
 
 
 def sine(
-    freq: float, seconds: float, sample_rate: int = 16000, *, amplitude: float = 0.5, channels: int = 1
+    seconds: float, *, freq: float = 440.0, sample_rate: int = 16000, amplitude: float = 0.5, channels: int = 1
 ) -> AudioSource:
-    """A sine tone of ``freq`` Hz (``amplitude`` is a fraction of full scale)."""
+    """``seconds`` of a sine tone of ``freq`` Hz (``amplitude`` is a fraction of full scale)."""
     t = np.arange(_count(seconds, sample_rate)) / sample_rate
     return _source(amplitude * np.sin(2 * np.pi * freq * t), sample_rate, channels, f"sine {freq:g} Hz")
 
 
 def chirp(
     seconds: float,
+    *,
     f0: float = 100,
     f1: float = 4000,
     sample_rate: int = 16000,
-    *,
     amplitude: float = 0.5,
     channels: int = 1,
 ) -> AudioSource:
-    """A linear sweep from ``f0`` to ``f1`` Hz: every frame differs, so loss or reordering shows."""
+    """``seconds`` of a linear sweep from ``f0`` to ``f1`` Hz: every frame differs, so loss or reordering shows."""
     n = _count(seconds, sample_rate)
     t = np.arange(n) / sample_rate
     rate = (f1 - f0) / seconds if seconds > 0 else 0.0
@@ -165,14 +171,14 @@ def chirp(
 
 def noise(
     seconds: float,
+    *,
     color: Literal["white", "pink"] = "white",
     sample_rate: int = 16000,
-    *,
     amplitude: float = 0.25,
     channels: int = 1,
     seed: int | None = None,
 ) -> AudioSource:
-    """White (flat) or pink (-3 dB/octave, 1/f power) Gaussian noise; RMS is ``amplitude / 2`` of full scale."""
+    """``seconds`` of white (flat) or pink (-3 dB/octave, 1/f power) Gaussian noise; RMS is ``amplitude / 2``."""
     n = _count(seconds, sample_rate)
     rng = np.random.default_rng(seed)
     white = rng.standard_normal((n, channels))
@@ -192,8 +198,8 @@ def noise(
 
 def dtmf(
     digits: str,
-    sample_rate: int = 16000,
     *,
+    sample_rate: int = 16000,
     tone_ms: float = 100,
     gap_ms: float = 50,
     amplitude: float = 0.25,
@@ -214,8 +220,8 @@ def dtmf(
     return _source(signal, sample_rate, channels, f"dtmf {digits}")
 
 
-def silence(seconds: float, sample_rate: int = 16000, *, channels: int = 1) -> AudioSource:
-    """Digital silence (all zeros)."""
+def silence(seconds: float, *, sample_rate: int = 16000, channels: int = 1) -> AudioSource:
+    """``seconds`` of digital silence (all zeros)."""
     return _source(np.zeros(_count(seconds, sample_rate)), sample_rate, channels, "silence")
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy.typing as npt
 
 from .. import runtime
+from ..audio import not_audio
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame, BinaryFrame
 from .signal import (
@@ -224,10 +225,7 @@ class AudioScope:
             if isinstance(event.frame, AudioFrame):
                 self.push(event.frame, at=event.time)
             elif isinstance(event.frame, BinaryFrame):  # audio the serializer did not decode as audio
-                self._reject(
-                    f"a binary message of {event.size} bytes is not audio: set audio_in_enabled=True "
-                    "on the transport's params, or use a serializer that makes AudioFrames"
-                )
+                self._reject(not_audio(event.size))
 
         self._ensure_figure()  # build the figure now (~0.2 s once), not in the middle of the stream
         self._unsubscribers.append(bus.subscribe(on_event))
