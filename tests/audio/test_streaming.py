@@ -210,7 +210,7 @@ async def test_recorder_on_a_server_without_audio_in_says_why_it_records_nothing
         rec.save_wav(tmp_path / "never-written.wav")
     with pytest.raises(TimeoutError, match=r"0 of 5 audio frames recorded within 0\.1 s; 5 rejected: a binary"):
         await rec.wait(5, timeout=0.1)
-    assert not (tmp_path / "never-written.wav").exists()  # noqa: ASYNC240
+    assert not (tmp_path / "never-written.wav").exists()
     with pytest.raises(ValueError, match="attach"):
         Recorder().save_wav(tmp_path / "never.wav")
 
