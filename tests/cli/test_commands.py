@@ -505,3 +505,27 @@ async def test_serve_on_a_busy_port_names_the_cli_option() -> None:
         busy.listen()
         result = await run_wskit("serve", "--port", str(busy.getsockname()[1]))
     assert result.code == 1 and "--port 0" in result.err and "port=0" not in result.err
+
+
+async def test_readme_scripted_examples_do_what_their_comments_say() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("### Command line", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    scripted = [line for line in block.splitlines() if line.startswith("printf ")]
+    assert len(scripted) == 2
+    server, events = await in_process_server()
+    outputs = []
+    for line in scripted:
+        command = line.split("  #", 1)[0].replace("ws://127.0.0.1:8765/", server.url)
+        command = command.replace("| wskit ", f"| {sys.executable} -m wskit ")
+        proc = await asyncio.create_subprocess_shell(
+            command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        assert proc.returncode == 0, err
+        outputs.append((out.decode(), err.decode()))
+    assert received(events) == ["hello", '{"a": 1}', '{"a": 1}']
+    quoted = block.rstrip().splitlines()[-1].removeprefix("# ").strip('"')
+    assert quoted == "not sent: invalid JSON on line 2 'hello': Expecting value: line 1 column 1 (char 0)"
+    assert f"wskit connect: {quoted}\n" in outputs[1][1]
