@@ -507,11 +507,16 @@ async def test_serve_on_a_busy_port_names_the_cli_option() -> None:
     assert result.code == 1 and "--port 0" in result.err and "port=0" not in result.err
 
 
-async def test_readme_scripted_examples_do_what_their_comments_say() -> None:
+def readme_cli_block() -> str:
+    """The bash block of the README's Command line section."""
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = readme.split("### Command line", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return readme.split("### Command line", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+async def test_readme_scripted_examples_do_what_their_comments_say() -> None:
+    block = readme_cli_block()
     scripted = [line for line in block.splitlines() if line.startswith("printf ")]
     assert len(scripted) == 2
     server, events = await in_process_server()
