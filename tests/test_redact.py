@@ -79,3 +79,18 @@ class TestLogRecords:
         importlib.reload(wskit.redact)
         filters = [f for f in logging.getLogger("wskit").filters if type(f).__name__ == "RedactingFilter"]
         assert len(filters) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("ws://[::1", "ws://[::1"),
+        ("ws://u:pw@[::1/?token=abc&room=1", "ws://u:***@[::1/?token=***&room=1"),
+        ("bad Origin http://[x?token=s3cret here", "bad Origin http://[x?token=*** here"),
+    ],
+)
+def test_a_url_too_malformed_to_parse_is_still_masked_and_never_recurses(text: str, masked: str) -> None:
+    # it went mask_url -> mask_text -> mask_url ... until RecursionError, e.g. on a peer's "Origin: http://["
+    assert mask_text(text) == masked
+    if text.startswith("ws"):
+        assert mask_url(text) == masked

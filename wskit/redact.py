@@ -31,6 +31,8 @@ _PAIR = re.compile(
     r"(?P<name>[A-Za-z0-9_.\-]+)(?P<sep>=|:\s*)(?P<value>(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s&;,:'\"<>]+)",
     re.IGNORECASE,
 )
+# "scheme://user:password@" in a URL too malformed to parse
+_USERINFO = re.compile(r"(://[^/\s:@]*:)[^/\s@]*@")
 # the credential after a scheme word must look like one (a digit or token punctuation, or 16+
 # letters), so that prose such as "token required" or "bearer authentication failed" stays as written
 _SCHEME_AUTH = re.compile(
@@ -54,8 +56,9 @@ def mask_url(url: str) -> str:
     """``url`` with secret query values and a user-info password replaced by ``***``."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return mask_text(url)
+    except ValueError:  # e.g. an unclosed "[" (IPv6): mask what looks secret, without parsing it as a URL
+        head, mark, query = url.partition("?")
+        return _USERINFO.sub(rf"\g<1>{MASK}@", head) + mark + _mask_pairs(query)
     netloc = parts.netloc
     if "@" in netloc and ":" in netloc.rpartition("@")[0]:
         user = netloc.rpartition("@")[0].partition(":")[0]
@@ -79,7 +82,11 @@ def mask_text(text: str) -> str:
     ``token=abc`` / ``password: abc`` pairs, ``Bearer abc``, and ``user:password@`` in URLs."""
     if not text:
         return text
-    text = _URL.sub(_mask_url_match, text)
+    return _mask_pairs(_URL.sub(_mask_url_match, text))
+
+
+def _mask_pairs(text: str) -> str:
+    """``name=secret`` / ``Name: secret`` pairs and ``Bearer secret`` masked (no URL parsing)."""
     text = _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if is_secret(m["name"]) else m[0], text)
     return _SCHEME_AUTH.sub(lambda m: f"{m['scheme']} {MASK}", text)
 

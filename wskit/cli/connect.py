@@ -146,11 +146,15 @@ def parse_headers(values: list[str]) -> dict[str, str]:
 
 def check_url(url: str) -> str | None:
     """Why ``url`` is not a WebSocket URL, with the spelling to use, or ``None`` when it is one."""
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("ws", "wss") and parts.hostname:
-        return None
     shown = printable(mask_url(url))
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed [IPv6 bracket
+        return f"{shown} is not a valid URL ({exc})"
+    scheme = parts.scheme.lower()
+    if scheme in ("ws", "wss") and host:
+        return None
     if scheme in ("http", "https"):
         fixed = ("wss" if scheme == "https" else "ws") + url[len(scheme) :]
         return f"{shown} is an HTTP URL; a WebSocket URL starts with ws:// or wss://: {printable(mask_url(fixed))}"
