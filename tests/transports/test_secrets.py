@@ -98,3 +98,26 @@ class TestErrorEvents:
         formatted = "\n".join(logging.Formatter("%(message)s").format(r) for r in caplog.records)
         assert "RuntimeError: upstream refused Authorization: ***" in formatted
         assert SECRET not in formatted
+
+
+class TestMalformedUrls:
+    async def test_an_unparsable_origin_is_rejected_with_its_token_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from tests.transports.rawpeer import raw_request
+
+        server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(origins=["https://ok.test"]), port=0)
+        events = recorder(server)
+        await server.start()
+        request = (
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Origin: http://[x?token=" + SECRET.encode() + b"\r\n\r\n"
+        )  # masking this once recursed until RecursionError
+        with caplog.at_level(logging.DEBUG, logger="wskit"):
+            answer = await raw_request(server.url, request)
+            await eventually(lambda: kinds(events, EventKind.REJECTED))
+        assert answer.startswith(b"HTTP/1.1 403")
+        (rejected,) = kinds(events, EventKind.REJECTED)
+        assert rejected.code == 403 and "http://[x?token=***" in rejected.reason
+        assert not any(SECRET in r.getMessage() for r in caplog.records)
