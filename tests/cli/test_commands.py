@@ -26,8 +26,8 @@ import wskit
 from tests.conftest import eventually
 from tests.transports.test_pages import http_get
 from wskit import EventKind
+from wskit.auth import token_auth
 from wskit.cli import connect as connect_cli
-from wskit.cli.serve import token_auth
 
 TIMEOUT = 20.0  # for any one subprocess (a loaded 2-core machine starts Python slowly)
 

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from .sources import AudioSource
 
 __all__ = ["StreamStats", "stream"]
-
-
-class _Sender(Protocol):
-    async def send(self, frame: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

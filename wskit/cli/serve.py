@@ -14,28 +14,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hmac
 import signal
 import sys
 import urllib.parse
 from typing import Any
 
 from .. import wire
+from ..auth import token_auth
 from ..events import Event
 from ..frames import Frame
-from ..serializers.registry import get_serializer, serializer_names
+from ..serializers import get_serializer, serializer_names
 from ..transports import (
     CHAT_PAGE,
     Connection,
-    HTTPReject,
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from ..transports.params import AuthHook
 from . import loop
 from .logline import format_event
 
-__all__ = ["add_arguments", "main", "token_auth"]
+__all__ = ["add_arguments", "main"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,21 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loop", choices=["auto", "asyncio", "uvloop"], default="auto", help="event loop (default: auto)"
     )
-
-
-def token_auth(token: str) -> AuthHook:
-    """An auth hook admitting clients that present ``token``; others get HTTP 401 before the upgrade."""
-    expected = token.encode()
-
-    def check(conn: Connection) -> None:
-        given = conn.query_params.get("token")
-        scheme, _, credentials = conn.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer":
-            given = credentials.strip()
-        if given is None or not hmac.compare_digest(given.encode(), expected):
-            raise HTTPReject(401, "a valid token is needed: ?token=... or 'Authorization: Bearer ...'")
-
-    return check
 
 
 async def _serve(args: argparse.Namespace, loop_name: str) -> int:

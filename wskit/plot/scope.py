@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy.typing as npt
 
 from .. import runtime
+from .._targets import owner_of
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame, BinaryFrame
 from .signal import (
@@ -205,14 +206,11 @@ class AudioScope:
             The scope, so ``AudioScope().attach(server)`` displays it.
         """
         wanted = Direction(direction)
-        bus = getattr(target, "events", None)
-        connection = None
-        if bus is None:  # a Connection: listen on its transport's bus, keep its own events
-            owner = getattr(target, "transport", None)
-            bus = getattr(owner, "events", None)
-            connection = target
-        if bus is None:
-            raise TypeError(f"cannot attach to {target!r}: not a transport or a connection")
+        try:  # a Connection: listen on its transport's bus, keep its own events
+            owner, connection = owner_of(target)
+        except TypeError:
+            raise TypeError(f"cannot attach to {target!r}: not a transport or a connection") from None
+        bus = owner.events
 
         def on_event(event: Event) -> None:
             if (

@@ -28,11 +28,10 @@ import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..frames import AudioFrame, Frame, InterruptionFrame, MessageFrame
-from .base import loads_json
+from .base import AudioFormat, loads_json
 
 if TYPE_CHECKING:
-    from ..audio.resample import Resampler
-    from ..transports.params import TransportParams
+    from ..audio import Resampler
 
 __all__ = ["TelephonySerializer"]
 
@@ -68,7 +67,7 @@ class TelephonySerializer:
         self._in: dict[str | None, Resampler] = {}
         self._out: dict[tuple[str | None, int], Resampler] = {}
 
-    def setup(self, params: TransportParams) -> None:
+    def setup(self, params: AudioFormat) -> None:
         """Take the audio rate of the wskit side from the transport."""
         if not self._explicit_rate:
             self.sample_rate = params.audio_in_sample_rate
@@ -84,8 +83,7 @@ class TelephonySerializer:
 
     def serialize(self, frame: Frame) -> str | None:
         if isinstance(frame, AudioFrame):
-            from ..audio import codecs
-            from ..audio.resample import Resampler
+            from ..audio import Resampler, lin2alaw, lin2ulaw
 
             samples = frame.samples
             mono = samples[:, 0] if frame.num_channels == 1 else samples.mean(axis=1).round().astype("int16")
@@ -94,7 +92,7 @@ class TelephonySerializer:
                 if key not in self._out:
                     self._out[key] = Resampler(frame.sample_rate, WIRE_RATE)
                 mono = self._out[key].process(mono)
-            encode = codecs.lin2ulaw if self.encoding == "mulaw" else codecs.lin2alaw
+            encode = lin2ulaw if self.encoding == "mulaw" else lin2alaw
             payload = base64.b64encode(encode(mono).tobytes()).decode("ascii")
             return self._event("media", media={"payload": payload})
         if isinstance(frame, InterruptionFrame):
@@ -126,8 +124,7 @@ class TelephonySerializer:
         return MessageFrame(obj)
 
     def _media(self, obj: dict[str, Any]) -> AudioFrame:
-        from ..audio import codecs
-        from ..audio.resample import Resampler
+        from ..audio import Resampler, alaw2lin, ulaw2lin
 
         media = obj.get("media")
         payload = media.get("payload") if isinstance(media, dict) else None
@@ -137,7 +134,7 @@ class TelephonySerializer:
             raw = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ValueError(f"media payload is not valid base64: {exc}") from exc
-        decode = codecs.ulaw2lin if self.encoding == "mulaw" else codecs.alaw2lin
+        decode = ulaw2lin if self.encoding == "mulaw" else alaw2lin
         pcm = decode(raw)
         if self.sample_rate != WIRE_RATE:
             sid = obj.get("streamSid")

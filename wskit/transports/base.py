@@ -30,8 +30,9 @@ from websockets.frames import Opcode
 
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
-from ..frames import AudioFrame, Frame, frame_with_header
+from ..frames import AudioFrame, Frame
 from ..redact import mask_text
+from ..serializers import AudioFormat, frame_with_header
 from ..serializers.base import FrameSerializer, SerializerError, decode_sync, encode_sync, setup
 from ..serializers.raw import RawSerializer
 from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
@@ -230,7 +231,7 @@ class BaseTransport:
     async def _begin(self) -> None:
         """Common start-up: remember the loop and prepare the serializer."""
         self._loop = asyncio.get_running_loop()
-        await setup(self.serializer, self.params)
+        await setup(self.serializer, AudioFormat.from_params(self.params))
 
     # -- handlers ---------------------------------------------------------------
 

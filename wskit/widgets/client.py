@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from .._text import parse_headers
 from ..events import Event, EventKind
 from ..transports import WebsocketClientParams, WebsocketClientTransport
 from . import _style as st
@@ -20,27 +21,10 @@ from ._tasks import schedule
 from .composer import Composer
 from .eventlog import EventLog
 
-__all__ = ["ClientPanel", "build_url", "parse_headers"]
+__all__ = ["ClientPanel", "build_url"]
 
 TOKEN_QUERY = "query ?token="
 TOKEN_HEADER = "Authorization: Bearer"
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value`` lines as a dict (blank lines ignored).
-
-    Raises:
-        ValueError: a line without a colon.
-    """
-    headers: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip():
-            raise ValueError(f"header line {number} is not 'Name: value': {line!r}")
-        headers[name.strip()] = value.strip()
-    return headers
 
 
 def build_url(url: str, query: str, token: str = "") -> str:

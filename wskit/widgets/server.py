@@ -14,6 +14,8 @@ import weakref
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from .. import _text
+from ..closecodes import CloseCode
 from ..events import Event, EventKind
 from ..transports import Connection, WebsocketServerTransport
 from . import _style as st
@@ -22,14 +24,12 @@ from ._tasks import schedule
 from .composer import Composer
 from .eventlog import EventLog
 
-__all__ = ["ServerPanel", "client_label"]
+__all__ = ["ServerPanel"]
 
 
-def client_label(conn: Connection) -> str:
+def _client_label(conn: Connection) -> str:
     """``#3 127.0.0.1:51234 /chat``: how a client is named in the panel."""
-    addr = conn.client
-    where = f"{addr.host}:{addr.port}" if addr is not None else "?"
-    return f"#{conn.id} {where} {conn.url.path or '/'}"
+    return f"{_text.client_label(conn)} {conn.url.path or '/'}"
 
 
 def _bytes(n: int) -> str:
@@ -57,7 +57,11 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.clients = widgets.HTML()
         self.client = widgets.Dropdown(description="client", options=[], layout=widgets.Layout(width="300px"))
         self.kick_code = widgets.BoundedIntText(
-            value=1000, min=1000, max=4999, description="code", layout=widgets.Layout(width="150px")
+            value=CloseCode.NORMAL_CLOSURE,
+            min=CloseCode.NORMAL_CLOSURE,
+            max=4999,  # the last private-use code (RFC 6455 §7.4.2)
+            description="code",
+            layout=widgets.Layout(width="150px"),
         )
         self.kick_reason = widgets.Text(value="kicked", description="reason", layout=widgets.Layout(width="220px"))
         self.kick_button = st.button("Kick", "close this client with the code and reason", "warning")
@@ -107,7 +111,7 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             if clients
             else '<span class="wskit-dim">no clients</span>'
         )
-        options = [(client_label(c), c.id) for c in clients]
+        options = [(_client_label(c), c.id) for c in clients]
         with self.hold_sync():
             if server.running:
                 self.badge.value = st.badge("open", "listening")

@@ -13,7 +13,6 @@ and report what each side saw.
 
 from . import demos
 from .anatomy import (
-    OPCODE_NAMES,
     FrameAnatomy,
     Masking,
     Problem,
@@ -26,14 +25,14 @@ from .anatomy import (
     reassemble,
 )
 from .capture import Capture, capture
-from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
+from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, explain
+from .demos import close_with
 from .handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
 from .tap import Tappable, WireRecord, WireTap, tap
 
 __all__ = [
     "CLOSE_CODES",
     "HEADER_MEANINGS",
-    "OPCODE_NAMES",
     "Capture",
     "CloseCodeInfo",
     "CloseCodeTable",

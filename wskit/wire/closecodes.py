@@ -1,23 +1,21 @@
 """Close codes (RFC 6455 §7.4): what each means and which may go on the wire.
 
 :func:`close_codes` is the table of registered codes 1000-1015 and the
-ranges around them; :func:`explain` says what one code means; and
-:func:`close_with` makes a live connection close with a chosen code, so one
-can watch the close frames cross and what each side reports afterwards.
+ranges around them, and :func:`explain` says what one code means. Whether a
+code may be sent is :func:`wskit.closecodes.is_sendable`'s answer (websockets'
+own check); the names are websockets' ``CloseCode``. To watch a live
+connection close with a chosen code, see :func:`wskit.wire.close_with`.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
-from .anatomy import _BOX, _CELL, _TABLE, _Shown
+from ..closecodes import CloseCode, is_sendable
+from ._display import BOX, CELL, TABLE, Shown
 
-if TYPE_CHECKING:
-    from .demos import Report
-
-__all__ = ["CLOSE_CODES", "CloseCodeInfo", "CloseCodeTable", "close_codes", "close_with", "explain"]
+__all__ = ["CLOSE_CODES", "CloseCodeInfo", "CloseCodeTable", "close_codes", "explain"]
 
 
 @dataclass(frozen=True)
@@ -38,59 +36,58 @@ class CloseCodeInfo:
     meaning: str
 
 
+_MEANINGS: dict[int, str] = {
+    CloseCode.NORMAL_CLOSURE: "normal closure: the purpose of the connection is fulfilled",
+    CloseCode.GOING_AWAY: "going away: a server shutting down, a browser leaving the page",
+    CloseCode.PROTOCOL_ERROR: "protocol error: the peer broke a framing rule",
+    CloseCode.UNSUPPORTED_DATA: "unsupported data: e.g. binary sent to a text-only endpoint",
+    1004: "reserved: no meaning yet; never sent",  # reserved: websockets names no CloseCode for it
+    CloseCode.NO_STATUS_RCVD: "no status received: reported when the close frame carried no code",
+    CloseCode.ABNORMAL_CLOSURE: "abnormal closure: reported when the TCP connection dropped without a close frame",
+    CloseCode.INVALID_DATA: "invalid payload data: e.g. a text message that is not UTF-8",
+    CloseCode.POLICY_VIOLATION: "policy violation: generic refusal, e.g. failed authentication",
+    CloseCode.MESSAGE_TOO_BIG: "message too big to process",
+    CloseCode.MANDATORY_EXTENSION: "a client needed an extension the server did not negotiate",
+    CloseCode.INTERNAL_ERROR: "internal error: an unexpected condition (also keepalive timeout)",
+    CloseCode.SERVICE_RESTART: "service restart: reconnect soon",
+    CloseCode.TRY_AGAIN_LATER: "try again later: overloaded, e.g. too many clients",
+    CloseCode.BAD_GATEWAY: "bad gateway: a proxy got an invalid answer upstream",
+    CloseCode.TLS_HANDSHAKE: "TLS handshake failure: reported, never sent",
+}
+
 #: The codes RFC 6455 §7.4.1 and the IANA registry define.
 CLOSE_CODES: dict[int, CloseCodeInfo] = {
-    info.code: info
-    for info in [
-        CloseCodeInfo(1000, "NORMAL_CLOSURE", True, "normal closure: the purpose of the connection is fulfilled"),
-        CloseCodeInfo(1001, "GOING_AWAY", True, "going away: a server shutting down, a browser leaving the page"),
-        CloseCodeInfo(1002, "PROTOCOL_ERROR", True, "protocol error: the peer broke a framing rule"),
-        CloseCodeInfo(1003, "UNSUPPORTED_DATA", True, "unsupported data: e.g. binary sent to a text-only endpoint"),
-        CloseCodeInfo(1004, "", False, "reserved: no meaning yet; never sent"),
-        CloseCodeInfo(
-            1005, "NO_STATUS_RCVD", False, "no status received: reported when the close frame carried no code"
-        ),
-        CloseCodeInfo(
-            1006,
-            "ABNORMAL_CLOSURE",
-            False,
-            "abnormal closure: reported when the TCP connection dropped without a close frame",
-        ),
-        CloseCodeInfo(1007, "INVALID_DATA", True, "invalid payload data: e.g. a text message that is not UTF-8"),
-        CloseCodeInfo(1008, "POLICY_VIOLATION", True, "policy violation: generic refusal, e.g. failed authentication"),
-        CloseCodeInfo(1009, "MESSAGE_TOO_BIG", True, "message too big to process"),
-        CloseCodeInfo(1010, "MANDATORY_EXTENSION", True, "a client needed an extension the server did not negotiate"),
-        CloseCodeInfo(1011, "INTERNAL_ERROR", True, "internal error: an unexpected condition (also keepalive timeout)"),
-        CloseCodeInfo(1012, "SERVICE_RESTART", True, "service restart: reconnect soon"),
-        CloseCodeInfo(1013, "TRY_AGAIN_LATER", True, "try again later: overloaded, e.g. too many clients"),
-        CloseCodeInfo(1014, "BAD_GATEWAY", True, "bad gateway: a proxy got an invalid answer upstream"),
-        CloseCodeInfo(1015, "TLS_HANDSHAKE", False, "TLS handshake failure: reported, never sent"),
-    ]
+    int(code): CloseCodeInfo(int(code), getattr(code, "name", ""), is_sendable(code), meaning)
+    for code, meaning in _MEANINGS.items()
 }
 
 _RANGES = [
-    ("0-999", False, "not used"),
-    ("1016-2999", False, "reserved for future revisions of the protocol and extensions"),
-    ("3000-3999", True, "registered with IANA by libraries, frameworks and applications"),
-    ("4000-4999", True, "private use: agree on meanings between your own client and server"),
+    ("0-999", "not used"),
+    ("1016-2999", "reserved for future revisions of the protocol and extensions"),
+    ("3000-3999", "registered with IANA by libraries, frameworks and applications"),
+    ("4000-4999", "private use: agree on meanings between your own client and server"),
 ]
+
+
+def _low(span: str) -> int:
+    return int(span.partition("-")[0])
 
 
 def explain(code: int) -> str:
     """What ``code`` means and whether it may be sent in a close frame."""
+    sent = "may be sent" if is_sendable(code) else "may NOT be sent on the wire"
     info = CLOSE_CODES.get(code)
     if info is not None:
-        sent = "may be sent" if info.on_wire else "may NOT be sent on the wire"
         return f"{code} {info.name or 'reserved'}: {info.meaning} ({sent})"
-    for span, on_wire, meaning in _RANGES:
+    for span, meaning in _RANGES:
         low, high = (int(x) for x in span.split("-"))
         if low <= code <= high:
-            return f"{code}: {meaning} ({'may be sent' if on_wire else 'may NOT be sent on the wire'})"
+            return f"{code}: {meaning} ({sent})"
     return f"{code}: not a close code (they are 0-4999)"
 
 
 @dataclass(repr=False)
-class CloseCodeTable(_Shown):
+class CloseCodeTable(Shown):
     """The close codes as a table: ``print()`` it, or show it in Jupyter."""
 
     rows: list[tuple[str, str, bool, str]]
@@ -104,38 +101,18 @@ class CloseCodeTable(_Shown):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th style='{_CELL}'>{h}</th>" for h in ("code", "name", "on the wire", "meaning"))
+        head = "".join(f"<th style='{CELL}'>{h}</th>" for h in ("code", "name", "on the wire", "meaning"))
         body = "".join(
-            f"<tr><td style='{_CELL}'><b>{c}</b></td><td style='{_CELL}'>{html.escape(n)}</td>"
-            f"<td style='{_CELL}'>{'yes' if w else '<b>never sent</b>'}</td>"
-            f"<td style='{_CELL}'>{html.escape(m)}</td></tr>"
+            f"<tr><td style='{CELL}'><b>{c}</b></td><td style='{CELL}'>{html.escape(n)}</td>"
+            f"<td style='{CELL}'>{'yes' if w else '<b>never sent</b>'}</td>"
+            f"<td style='{CELL}'>{html.escape(m)}</td></tr>"
             for c, n, w, m in self.rows
         )
-        return f"<div style='{_BOX}'><table style='{_TABLE}'><tr>{head}</tr>{body}</table></div>"
+        return f"<div style='{BOX}'><table style='{TABLE}'><tr>{head}</tr>{body}</table></div>"
 
 
 def close_codes() -> CloseCodeTable:
     """Every registered close code and the ranges around them (RFC 6455 §7.4)."""
     rows = [(str(i.code), i.name, i.on_wire, i.meaning) for i in CLOSE_CODES.values()]
-    rows += [(span, "", on_wire, meaning) for span, on_wire, meaning in _RANGES]
+    rows += [(span, "", is_sendable(_low(span)), meaning) for span, meaning in _RANGES]
     return CloseCodeTable(rows)
-
-
-async def close_with(
-    code: int, reason: str = "", *, by: Literal["server", "client"] = "server", timeout: float = 5.0
-) -> Report:
-    """Open a fresh server and client, close with ``code`` from one side, report both sides.
-
-    1006 is not sent: the closing side drops the TCP connection without a
-    close frame, which is how a peer comes to report 1006. 1005 is not sent
-    either: with ``by="client"`` a raw client sends a close frame with no
-    code, which the server reports as 1005. Other codes that may not be sent
-    (1015, 1004, 1016-2999) raise ``ValueError``.
-
-    Returns:
-        a :class:`~wskit.wire.demos.Report`: the close frames on the wire and
-        the ``close_code``/``close_reason`` each side reports.
-    """
-    from .demos import close_demo
-
-    return await close_demo(code, reason, by=by, timeout=timeout)
