@@ -7,7 +7,7 @@ import wave
 
 import pytest
 
-from wskit.audio.wav import WavData, add_header, is_wav, parse
+from wskit.audio import WavData, add_header, is_wav, parse
 
 PCM = b"\x01\x00\xff\xff"  # two mono samples: 1, -1
 

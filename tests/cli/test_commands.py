@@ -123,7 +123,7 @@ async def in_process_server(
 
 
 def received(events: list[wskit.Event]) -> list[str | bytes | None]:
-    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.Direction.IN]
+    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.events.Direction.IN]
 
 
 def free_port() -> int:

@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 import wskit
-from wskit import Direction, Event, EventKind
+from wskit import Event, EventKind
+from wskit.events import Direction
 from wskit.plot import plot_audio, timeline
 from wskit.plot.static import as_samples
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wskit.audio.wav import add_header
+from wskit.audio import add_header
 from wskit.frames import (
     AudioFrame,
     BinaryFrame,

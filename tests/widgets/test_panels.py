@@ -340,7 +340,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
         id = 5
 
     class Source:
-        events = wskit.EventBus()
+        events = wskit.events.EventBus()
 
     source = Source()
     log = EventLog(source)

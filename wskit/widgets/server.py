@@ -24,10 +24,10 @@ from ._tasks import schedule
 from .composer import Composer
 from .eventlog import EventLog
 
-__all__ = ["ServerPanel"]
+__all__ = ["ServerPanel", "client_label"]
 
 
-def _client_label(conn: Connection) -> str:
+def client_label(conn: Connection) -> str:
     """``#3 127.0.0.1:51234 /chat``: how a client is named in the panel."""
     return f"{_text.client_label(conn)} {conn.url.path or '/'}"
 
@@ -111,7 +111,7 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             if clients
             else '<span class="wskit-dim">no clients</span>'
         )
-        options = [(_client_label(c), c.id) for c in clients]
+        options = [(client_label(c), c.id) for c in clients]
         with self.hold_sync():
             if server.running:
                 self.badge.value = st.badge("open", "listening")
