@@ -137,7 +137,7 @@ def test_source_checks_its_input() -> None:
 
 
 def test_audio_package_never_imports_frames_at_module_level() -> None:
-    """Imports go one way: wskit.frames may use wskit.audio.wav, wskit.audio needs frames only at call time."""
+    """wskit.audio needs frames only at call time (the import contracts check the direction of every import)."""
     for path in pathlib.Path(audio.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in tree.body:  # module level only; TYPE_CHECKING blocks are not executed

@@ -2,12 +2,13 @@
 real-time pacing and a recorder.
 
 PCM is int16 with shape ``(frames, channels)``. The signal modules
-(``codecs``, ``convert``, ``resample``, ``wav``) import nothing from wskit;
-the frame-facing parts (``AudioSource.frames``, :func:`stream`,
-:class:`Recorder`) meet :class:`~wskit.frames.AudioFrame` only at call time,
-so imports go one way: ``wskit.frames`` may use ``wskit.audio.wav``, never the
-reverse at import. ``import wskit`` does not import this package (numpy is
-loaded here, on first use).
+(codecs, conversions, resampling, WAV) import nothing from wskit and nothing
+from each other; the frame-facing parts (``AudioSource.frames``,
+:func:`stream`, :class:`Recorder`) meet :class:`~wskit.frames.AudioFrame`
+only at call time. This package sits above ``wskit.frames`` and
+``wskit.events`` and below the serializers (the import contracts in
+``pyproject.toml`` check it). ``import wskit`` does not import this package
+(numpy is loaded here, on first use).
 """
 
 from .codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
