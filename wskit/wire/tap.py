@@ -50,6 +50,7 @@ Tappable: TypeAlias = "BaseTransport | Connection | WsConnection"
 
 logger = logging.getLogger("wskit")
 _CLOSE = Opcode.CLOSE
+_NAMES = {opcode: opcode.name for opcode in Opcode}  # Opcode.name, looked up once: this is the data path
 _monotonic = time.monotonic
 _new_record = tuple.__new__
 
@@ -160,7 +161,7 @@ class _Hook:
         code, reason = (None, "") if close is None else (close.code, close.reason)
         record = _new_record(
             WireRecord,
-            (_monotonic(), direction, self.connection, opcode.name, frame.fin, rsv1, length, payload, code, reason),
+            (_monotonic(), direction, self.connection, _NAMES[opcode], frame.fin, rsv1, length, payload, code, reason),
         )
         for wire_tap in self.taps:
             wire_tap._add(record)
