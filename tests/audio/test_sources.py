@@ -124,7 +124,7 @@ def test_in_memory_wav_bytes_have_the_canonical_header() -> None:
 
 
 def test_truncated_wav_header_is_a_clear_error() -> None:
-    data = audio.wav.write(None, np.zeros(10, np.int16), 8000)
+    data = audio.write_wav(None, np.zeros(10, np.int16), 8000)
     with pytest.raises(ValueError, match="invalid WAV data"):
         from_wav(data[:20])
 

@@ -1,4 +1,4 @@
-"""wskit.audio.wav: RIFF/WAVE headers around 16-bit PCM, byte for byte."""
+"""wskit.audio._wav: RIFF/WAVE headers around 16-bit PCM, byte for byte."""
 
 from __future__ import annotations
 

@@ -11,15 +11,15 @@ only at call time. This package sits above ``wskit.frames`` and
 (numpy is loaded here, on first use).
 """
 
-from .codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
-from .convert import deinterleave, from_bytes, interleave, to_bytes, to_float32, to_int16
-from .pacing import StreamStats, stream
-from .recorder import FormatChange, Recorder, RecorderStats
-from .resample import SUPPORTED_RATES, Resampler, resample
-from .sources import AudioSource, chirp, dtmf, from_array, from_wav, noise, silence, sine
-from .wav import WavData, add_header, is_wav, parse
-from .wav import read as read_wav
-from .wav import write as write_wav
+from ._codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
+from ._convert import deinterleave, from_bytes, interleave, to_bytes, to_float32, to_int16
+from ._pacing import StreamStats, stream
+from ._recorder import FormatChange, Recorder, RecorderStats
+from ._resample import SUPPORTED_RATES, Resampler, resample
+from ._sources import AudioSource, chirp, dtmf, from_array, from_wav, noise, silence, sine
+from ._wav import WavData, add_header, is_wav, parse
+from ._wav import read as read_wav
+from ._wav import write as write_wav
 
 __all__ = [
     "SUPPORTED_RATES",

@@ -6,7 +6,7 @@ Pipecat's client puts a whole WAV file in every audio chunk it sends
 boundary between frames and messages: the serializers build received audio
 with :func:`audio_frame` (which keeps the PCM and takes the format from a
 header when there is one), and the transports wrap outgoing audio with
-:func:`frame_with_header` when ``add_wav_header`` is on. ``wskit.audio.wav``
+:func:`frame_with_header` when ``add_wav_header`` is on. ``wskit.audio``
 does the RIFF work; it is imported only when a header is met (numpy).
 """
 

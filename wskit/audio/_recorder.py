@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._targets import owner_of
-from . import wav
+from . import _wav as wav
 
 if TYPE_CHECKING:
     from IPython.display import Audio

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .sources import AudioSource
+    from ._sources import AudioSource
 
 __all__ = ["StreamStats", "stream"]
 
