@@ -1,4 +1,4 @@
-"""wskit.serializers.base: encode/decode guard any serializer, sync or async."""
+"""wskit.serializers._base: encode/decode guard any serializer, sync or async."""
 
 from __future__ import annotations
 

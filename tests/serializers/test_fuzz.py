@@ -2,7 +2,7 @@
 
 The property: ``deserialize`` returns a frame (or ``None``) or raises
 ``ValueError`` -- nothing else, and never hangs -- so through
-:func:`wskit.serializers.base.decode` a peer's bytes give a frame or a
+:func:`wskit.serializers._base.decode` a peer's bytes give a frame or a
 :class:`~wskit.serializers.SerializerError` (an error event, the connection going on).
 A few hundred cases per serializer run by default; ``-m long`` runs 10,000
 per serializer and input kind::

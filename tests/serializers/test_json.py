@@ -1,4 +1,4 @@
-"""wskit.serializers.json: type-tagged JSON objects, exact strings and every malformed input."""
+"""wskit.serializers._json: type-tagged JSON objects, exact strings and every malformed input."""
 
 from __future__ import annotations
 

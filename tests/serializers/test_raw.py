@@ -1,4 +1,4 @@
-"""wskit.serializers.raw: WebSocket messages as they are."""
+"""wskit.serializers._raw: WebSocket messages as they are."""
 
 from __future__ import annotations
 

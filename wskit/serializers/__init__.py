@@ -9,7 +9,7 @@ serializer) call any serializer and turn its failures into a
 strip and add the WAV header Pipecat's client puts on audio.
 """
 
-from .base import (
+from ._base import (
     AudioFormat,
     FrameSerializer,
     SerializerError,
@@ -20,12 +20,12 @@ from .base import (
     encode_sync,
     setup,
 )
-from .json import JsonSerializer
-from .protobuf import ProtobufFrameSerializer
-from .raw import RawSerializer
-from .registry import get_serializer, serializer_names
-from .telephony import TelephonySerializer
-from .wav import audio_frame, frame_with_header
+from ._json import JsonSerializer
+from ._protobuf import ProtobufFrameSerializer
+from ._raw import RawSerializer
+from ._registry import get_serializer, serializer_names
+from ._telephony import TelephonySerializer
+from ._wav import audio_frame, frame_with_header
 
 __all__ = [
     "AudioFormat",

@@ -32,9 +32,16 @@ from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import AudioFrame, Frame
 from ..redact import mask_text
-from ..serializers import AudioFormat, frame_with_header
-from ..serializers.base import FrameSerializer, SerializerError, decode_sync, encode_sync, setup
-from ..serializers.raw import RawSerializer
+from ..serializers import (
+    AudioFormat,
+    FrameSerializer,
+    RawSerializer,
+    SerializerError,
+    decode_sync,
+    encode_sync,
+    frame_with_header,
+    setup,
+)
 from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
 from .delivery import DirectDelivery

@@ -28,7 +28,7 @@ import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..frames import AudioFrame, Frame, InterruptionFrame, MessageFrame
-from .base import AudioFormat, loads_json
+from ._base import AudioFormat, loads_json
 
 if TYPE_CHECKING:
     from ..audio import Resampler

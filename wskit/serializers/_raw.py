@@ -12,8 +12,8 @@ import json
 from typing import Literal
 
 from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame, TranscriptionFrame
-from .base import AudioFormat
-from .wav import audio_frame
+from ._base import AudioFormat
+from ._wav import audio_frame
 
 __all__ = ["RawSerializer"]
 

@@ -28,8 +28,8 @@ from ..frames import (
     TextFrame,
     TranscriptionFrame,
 )
-from .base import loads_json
-from .wav import audio_frame
+from ._base import loads_json
+from ._wav import audio_frame
 
 __all__ = ["JsonSerializer"]
 
