@@ -35,10 +35,10 @@ from ..transports import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
+from ._anatomy import encode
+from ._closecodes import explain
 from ._display import BOX, CELL, TABLE, Shown
-from .anatomy import encode
-from .closecodes import explain
-from .tap import WireRecord, WireTap, tap
+from ._tap import WireRecord, WireTap, tap
 
 __all__ = [
     "Pair",

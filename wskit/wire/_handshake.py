@@ -16,7 +16,7 @@ from typing import Any
 from websockets.utils import accept_key as _ws_accept_key
 
 from ._display import BOX, CELL, TABLE, Shown
-from .tap import Tappable
+from ._tap import Tappable
 
 __all__ = ["HEADER_MEANINGS", "Handshake", "accept_key", "handshake"]
 
