@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._targets import role_of
 from ..events import Event, EventKind
-from .draw import displayable
+from ._draw import displayable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

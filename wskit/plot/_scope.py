@@ -33,7 +33,7 @@ from .. import runtime
 from .._targets import owner_of
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame, BinaryFrame
-from .signal import (
+from ._signal import (
     FloatArray,
     GapDetector,
     RateMeter,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     import ipywidgets  # type: ignore[import-untyped]
     from matplotlib.figure import Figure
 
-    from .draw import ScopeFigure
+    from ._draw import ScopeFigure
 
 __all__ = ["AudioScope"]
 
@@ -288,7 +288,7 @@ class AudioScope:
         the blit: about 1-2 ms in all); the JPEG encoding of a copy of the
         pixels runs in a worker thread, so the loop is free meanwhile.
         """
-        from .draw import encode_rgba
+        from ._draw import encode_rgba
 
         while self._dirty:
             wait = self._last_render + 1.0 / self.fps - time.monotonic()
@@ -315,7 +315,7 @@ class AudioScope:
 
     def _ensure_figure(self) -> ScopeFigure:
         if self._figure is None:
-            from .draw import ScopeFigure
+            from ._draw import ScopeFigure
 
             shape = self._spectrogram.image.shape if self._spectrogram is not None else None
             self._figure = ScopeFigure(
@@ -358,7 +358,7 @@ class AudioScope:
         In ipympl mode the canvas itself is the view: this asks ipympl to
         redraw and returns ``b""``.
         """
-        from .draw import encode
+        from ._draw import encode
 
         started = time.perf_counter()
         figure, stats = self._begin_render()
@@ -385,7 +385,7 @@ class AudioScope:
 
     def snapshot(self) -> Figure:
         """A new matplotlib ``Figure`` of the current view (drawn in full, for saving or display)."""
-        from .draw import ScopeFigure, displayable
+        from ._draw import ScopeFigure, displayable
 
         shape = self._spectrogram.image.shape if self._spectrogram is not None else None
         figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)
