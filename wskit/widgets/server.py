@@ -19,10 +19,10 @@ from ..closecodes import CloseCode
 from ..events import Event, EventKind
 from ..transports import Connection, WebsocketServerTransport
 from . import _style as st
+from ._composer import Composer
+from ._eventlog import EventLog
 from ._refresh import Refresher
 from ._tasks import schedule
-from .composer import Composer
-from .eventlog import EventLog
 
 __all__ = ["ServerPanel", "client_label"]
 
@@ -44,8 +44,8 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         hz: the most redraws of the client table per second.
 
     Controls: ``client`` (pick one), ``code`` and ``reason``, ``Kick``
-    (close that client with the code); a broadcast :class:`~.composer.Composer`
-    (``Send`` goes to every client); the server's :class:`~.eventlog.EventLog`.
+    (close that client with the code); a broadcast :class:`~wskit.widgets.Composer`
+    (``Send`` goes to every client); the server's :class:`~wskit.widgets.EventLog`.
     """
 
     def __init__(self, server: WebsocketServerTransport, *, hz: float = 5.0) -> None:

@@ -22,8 +22,8 @@ from .. import serializers as serializer_base
 from .._text import hexdump, preview
 from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame
 from . import _style as st
+from ._composer import parse_message
 from ._tasks import schedule
-from .composer import parse_message
 
 __all__ = ["FRAME_KINDS", "SerializerLab", "builtin_serializers", "compare_frames"]
 

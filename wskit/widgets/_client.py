@@ -3,7 +3,7 @@
 Given a URL it builds its own :class:`~wskit.WebsocketClientTransport`;
 given a transport it drives that one (its URL and parameters fill the form,
 and the form's values are applied at each ``Connect``). The panel holds a
-:class:`~.composer.Composer` and an :class:`~.eventlog.EventLog` on the same
+:class:`~wskit.widgets.Composer` and an :class:`~wskit.widgets.EventLog` on the same
 transport.
 """
 
@@ -17,9 +17,9 @@ from .._text import parse_headers
 from ..events import Event, EventKind
 from ..transports import WebsocketClientParams, WebsocketClientTransport
 from . import _style as st
+from ._composer import Composer
+from ._eventlog import EventLog
 from ._tasks import schedule
-from .composer import Composer
-from .eventlog import EventLog
 
 __all__ = ["ClientPanel", "build_url"]
 
