@@ -27,7 +27,7 @@ from tests.conftest import eventually
 from tests.transports.test_pages import http_get
 from wskit import EventKind
 from wskit.auth import token_auth
-from wskit.cli import connect as connect_cli
+from wskit.cli import _connect as connect_cli
 
 TIMEOUT = 20.0  # for any one subprocess (a loaded 2-core machine starts Python slowly)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from wskit.cli.logline import format_event
+from wskit.cli._logline import format_event
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import TextFrame
 from wskit.transports.datastructures import Address

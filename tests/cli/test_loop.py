@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from wskit.cli import loop
+from wskit.cli import _loop as loop
 
 HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
 

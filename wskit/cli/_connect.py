@@ -41,7 +41,7 @@ from ..closecodes import CloseCode, is_sendable
 from ..events import Direction, Event, EventKind
 from ..serializers import RawSerializer
 from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
-from . import loop
+from . import _loop as loop
 
 __all__ = [
     "COMMANDS_HELP",

@@ -1,7 +1,7 @@
 """``wskit serve``: a server transport in a terminal, logging every event as a line.
 
 What wscat/websocat ``-s`` do, plus what they hide: each connection, message,
-close code, rejection and error is one line (see :mod:`wskit.cli.logline`),
+close code, rejection and error is one line (see :mod:`wskit.cli._logline`),
 and with ``--frames`` each wire frame, control frames included.
 
 The first line printed is ``wskit serve: listening on ws://HOST:PORT/ ...``,
@@ -30,8 +30,8 @@ from ..transports import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from . import loop
-from .logline import format_event
+from . import _loop as loop
+from ._logline import format_event
 
 __all__ = ["add_arguments", "main"]
 
