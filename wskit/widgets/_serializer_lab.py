@@ -18,12 +18,12 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .. import runtime
-from ..eventlog import hexdump
-from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame, _preview
-from ..serializers import base as serializer_base
+from .. import serializers as serializer_base
+from .._text import hexdump, preview
+from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame
 from . import _style as st
+from ._composer import parse_message
 from ._tasks import schedule
-from .composer import parse_message
 
 __all__ = ["FRAME_KINDS", "SerializerLab", "builtin_serializers", "compare_frames"]
 
@@ -52,7 +52,7 @@ def builtin_serializers() -> dict[str, type]:
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        return f"{len(value)} bytes {_preview(value)}"
+        return f"{len(value)} bytes {preview(value)}"
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 
@@ -302,7 +302,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             return
 
         async def swap() -> None:
-            await serializer_base.setup(serializer, target.params)
+            await serializer_base.setup(serializer, serializer_base.AudioFormat.from_params(target.params))
             target.serializer = serializer
             self.status.value = st.note_html(f"attached {serializer_base.describe(serializer)} to {target!r}")
 
