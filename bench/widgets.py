@@ -191,7 +191,7 @@ class NaiveLog:
     def __init__(self, transport: Any) -> None:
         import ipywidgets as widgets
 
-        from wskit.widgets.eventlog import row_label
+        from wskit.widgets._eventlog import row_label
 
         self.buffer = LogBuffer()
         self.list = widgets.Select(options=[], rows=12)

@@ -267,7 +267,7 @@ def test_auto_mode_is_image_unless_ipympl_is_the_backend() -> None:
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own toolbar
 def test_ipympl_mode_shows_the_canvas_and_redraws_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("ipympl")
+    import ipympl  # noqa: F401  # in the lab extra, so in every dev install: this test never skips
     import matplotlib
 
     monkeypatch.setitem(matplotlib.rcParams, "backend", "module://ipympl.backend_nbagg")
@@ -312,7 +312,7 @@ class TestWhatThePictureShows:
         assert [t.get_text() for t in silent._ensure_figure().values] == ["–∞", "–∞"]
 
     def test_theme_choices(self) -> None:
-        from wskit.plot.style import DARK
+        from wskit.plot._style import DARK
 
         dark = AudioScope(theme="dark")
         assert dark.look is DARK and dark._ensure_figure().figure.get_facecolor()[:3] != (1.0, 1.0, 1.0)

@@ -19,6 +19,7 @@ import wskit
 from tests.conftest import eventually
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import Frame, TextFrame
+from wskit.serializers import AudioFormat
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
 #: where each column of a list line starts and ends (see ``row_label``)
@@ -204,7 +205,7 @@ async def test_server_panel_lists_broadcasts_and_kicks(server: wskit.WebsocketSe
 
     panel.broadcast.message.value = "to all"
     panel.broadcast.send_button.click()
-    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 chars]"
+    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 bytes]"
     await eventually(lambda: any("TEXT 'to all'" in r and "← in" in r for r in shown_rows(first.event_log)))
     assert text_of(panel.broadcast.status.value) == "broadcast to 2 clients"
     await eventually(lambda: text_of(panel.clients.value).count("6 B") == 2)  # bytes out, per client
@@ -280,12 +281,13 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     await eventually(lambda: "attached Upper" in text_of(lab.status.value))
     assert text_of(lab.status.value) == f"attached Upper to server {server.url}"  # no Python repr
     assert "<" not in text_of(lab.status.value)
-    assert isinstance(server.serializer, Upper) and server.serializer.params is server.params
+    assert isinstance(server.serializer, Upper)
+    assert server.serializer.params == AudioFormat.from_params(server.params)  # told the audio format, not the params
     client = wskit.WebsocketClientTransport(server.url)
     replies = client.frames()
     await client.start()
     await client.send_text("shout")
-    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 chars]"
+    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 bytes]"
     await client.stop()
 
     lab.use(object())
@@ -347,7 +349,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
         id = 5
 
     class Source:
-        events = wskit.EventBus()
+        events = wskit.events.EventBus()
 
     source = Source()
     log = EventLog(source)
@@ -356,7 +358,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | CLOSE [5 bytes] code=4001 'bye'")  # the columns say wire, #5, in
+    assert close.endswith("wire CLOSE | 5 | CLOSE code=4001 'bye' [5 bytes]")  # the columns say wire, #5, in
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []
@@ -427,7 +429,7 @@ def test_event_log_rows_and_connections_read_apart() -> None:
         id = 5
 
     class Source:
-        events = wskit.EventBus()
+        events = wskit.events.EventBus()
 
     source = Source()
     log = EventLog(source)
@@ -437,3 +439,32 @@ def test_event_log_rows_and_connections_read_apart() -> None:
     log.select(1)
     assert text_of(log.details.value).startswith("row 1 ·") and "connection #5" in text_of(log.details.value)
     assert "2 bytes" in text_of(log.details.value)
+
+
+@pytest.mark.parametrize(
+    ("typed_url", "typed_token"),
+    [("{url}?token=s3cretTOKEN42", ""), ("{url}", "s3cret&TOKEN/42"), ("{url}?room=1", "s3cretTOKEN42")],
+)
+async def test_client_panel_status_line_masks_the_token(
+    server: wskit.WebsocketServerTransport, typed_url: str, typed_token: str
+) -> None:
+    panel = ClientPanel(server.url)
+    panel.url.value = typed_url.format(url=server.url)
+    panel.token.value = typed_token
+    panel.connect_button.click()
+    await eventually(lambda: "connected to" in text_of(panel.status.value))
+    status = text_of(panel.status.value)
+    assert "token=***" in status, status
+    assert "s3cret" not in status and "TOKEN" not in status and "%26" not in status
+    panel.disconnect_button.click()
+    await eventually(lambda: panel.state.startswith("closed"))
+
+
+def test_error_lines_mask_secrets() -> None:
+    from wskit.widgets import _style as st
+
+    try:
+        raise RuntimeError("upstream refused Authorization: Bearer s3cretTOKEN42")
+    except RuntimeError as exc:
+        shown = st.error_html(exc, "Connect")
+    assert "s3cretTOKEN42" not in shown and "Authorization: ***" in shown

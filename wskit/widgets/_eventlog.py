@@ -1,0 +1,338 @@
+"""``EventLog``: every event of a transport or connection, live, filterable, exportable.
+
+The rows live in a :class:`wskit.eventlog.LogBuffer` (bounded, pure Python);
+this widget only draws its newest ``visible_rows`` (newest first) into one
+``ipywidgets.Select`` list, from a throttled task
+(:class:`~._refresh.Refresher`), so a burst of events costs one redraw,
+never one comm message per event or the whole history.
+
+A list of options, not an HTML table, because a person picks a row: a click
+selects it (the browser's own list box, with no extra front-end code) and
+its details appear below. Where the front end leaves the keys to the list,
+the arrow keys move the selection too; JupyterLab's notebook keeps them for
+moving between cells. The column
+heading sits above the list, so it never scrolls away; a summary too long
+for its column ends in a visible "…" (the details show it whole). The
+selection survives redraws; the details show the selected row only while
+the filters let it through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
+
+from .._targets import owner_of
+from .._text import clock, hexdump
+from ..eventlog import KIB, ExportRow, HarMessage, LogBuffer, LogRow
+from ..events import EventKind
+from . import _style as st
+from ._refresh import Refresher
+
+__all__ = ["EventLog", "render_details", "row_label"]
+
+ALL = "all"
+_ARROWS = {"in": "←", "out": "→", None: ""}
+#: characters of summary a list line shows; longer ones end in "…" (the line fits a 720 px panel)
+SUMMARY_WIDTH = 48
+_COLUMNS = f"{'row':>6}  {'time':<12}  {'dir':<5} {'who':<10} {'what':<12} {'bytes':>6}  summary"
+
+
+def _bus_owner(target: Any) -> tuple[Any, Any]:
+    """``(transport, connection or None)`` for a transport or a connection."""
+    try:
+        return owner_of(target)
+    except TypeError:
+        raise TypeError(f"EventLog needs a transport or a connection, not {type(target).__name__}") from None
+
+
+def row_label(row: LogRow, width: int = SUMMARY_WIDTH) -> str:
+    """One list line: row number, time, direction, who (``client #1``), what, size in bytes, summary.
+
+    Row numbers are bare numbers; ``#3`` is always a connection. Errors and
+    rejections start their "what" with ``!``.
+    """
+    who = (row.role or "") + (f" #{row.connection}" if row.connection is not None else "")
+    what = row.opcode if row.kind in ("message", "wire") and row.opcode else str(row.kind)
+    if row.kind == "wire":
+        what = f"wire {what}"
+    elif row.kind in ("error", "rejected"):
+        what = f"! {what}"
+    summary = _details(row)
+    if len(summary) > width:
+        summary = summary[: width - 1] + "…"
+    direction = f"{_ARROWS.get(row.direction, '')} {row.direction or ''}".strip()
+    return (
+        f"{row.seq:>6}  {clock(row.wall_time):<12}  {direction:<5} {who[:10]:<10} {what[:12]:<12} "
+        f"{row.size:>6}  {summary}"
+    )
+
+
+def _details(row: LogRow) -> str:
+    """The summary without what the columns already say (kind, ``#connection``, direction)."""
+    summary = row.summary
+    prefix = [str(row.kind)]
+    if row.connection is not None:
+        prefix.append(f"#{row.connection}")
+    if row.direction is not None:
+        prefix.append(str(row.direction))
+    head = " ".join(prefix)
+    if summary == head:
+        return ""
+    return summary[len(head) + 1 :] if summary.startswith(head + " ") else summary
+
+
+def render_details(row: LogRow | None) -> str:
+    """The details view of one row: its facts, then the payload (JSON pretty-printed,
+    binary as a hex dump) and an error's traceback."""
+    if row is None:
+        return '<span class="wskit-dim">click a row to see its payload</span>'
+    facts = [
+        f"row {row.seq}",
+        clock(row.wall_time),
+        row.kind,
+        row.direction or "",
+        row.role or "",
+        f"connection #{row.connection}" if row.connection is not None else "",
+        row.opcode or "",
+        f"{row.size} bytes",
+        f"code {row.code}" if row.code is not None else "",
+        repr(row.reason) if row.reason else "",
+    ]
+    parts = [f'<div class="wskit-mono">{st.escape(" · ".join(f for f in facts if f))}</div>']
+    parts.append(f'<div class="wskit-mono">{st.escape(row.summary)}</div>')
+    payload = row.payload
+    if isinstance(payload, str):
+        shown, label = payload, "text"
+        with contextlib.suppress(ValueError):
+            shown, label = json.dumps(json.loads(payload), indent=2, ensure_ascii=False), "JSON"
+        parts.append(f'<div class="wskit-dim">payload ({label})</div><pre>{st.escape(shown)}</pre>')
+    elif isinstance(payload, bytes):
+        parts.append(f'<div class="wskit-dim">payload (binary, hex dump)</div><pre>{st.escape(hexdump(payload))}</pre>')
+    if row.truncated:
+        kept = f"{row.payload_bytes} of {row.size} bytes kept" if payload is not None else "payload dropped"
+        parts.append(f'<div class="wskit-err">truncated: {kept} (the log\'s byte budget)</div>')
+    if row.detail:
+        parts.append(f"<pre class='wskit-err'>{st.escape(row.detail)}</pre>")
+    return "".join(parts)
+
+
+class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
+    """A live log of a transport's (or one connection's) events.
+
+    Args:
+        target: a transport, a connection, a list of them, or ``None`` (use
+            :meth:`attach`); ``wskit.runtime`` logs background tasks' failures.
+        title: the panel's title.
+        max_rows: rows kept (a ring buffer); older rows fall off.
+        max_payload, max_bytes: payload bytes kept per row and for the whole log.
+        visible_rows: rows drawn (the newest that match the filters).
+        hz: the most redraws per second.
+
+    Controls: ``kind`` and ``direction`` filters, ``search`` text, the row
+    list (click a row to see its details below; or
+    :meth:`select` from code), and the buttons in :attr:`actions`:
+    ``Clear``, ``Export JSON`` and ``Export HAR`` (files written to
+    ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data).
+    """
+
+    def __init__(
+        self,
+        target: Any = None,
+        *,
+        title: str = "Event log",
+        max_rows: int = 10_000,
+        max_payload: int = 64 * KIB,
+        max_bytes: int = 32 * KIB * KIB,
+        visible_rows: int = 200,
+        hz: float = 15.0,
+        export_dir: str | Path = ".",
+    ) -> None:
+        self.visible_rows = visible_rows
+        self.export_dir = Path(export_dir)
+        targets = list(target) if isinstance(target, (list, tuple)) else [] if target is None else [target]
+        connection = None
+        if len(targets) == 1:
+            _, connection = _bus_owner(targets[0])
+        self.buffer = LogBuffer(max_rows, max_payload=max_payload, max_bytes=max_bytes, connection=connection)
+        self._refresher = Refresher(self._render, hz, on_error=self._show_error)
+        self.buffer.on_change = self._refresher.request
+        self._cache: dict[int, str] = {}
+
+        kinds = [ALL, *(k.value for k in EventKind)]
+        self.kind = widgets.Dropdown(options=kinds, value=ALL, description="kind", layout=widgets.Layout(width="190px"))
+        self.direction = widgets.Dropdown(
+            options=[ALL, "in", "out"], value=ALL, description="direction", layout=widgets.Layout(width="170px")
+        )
+        self.search = widgets.Text(placeholder="search", description="search", layout=widgets.Layout(width="220px"))
+        self.clear_button = st.button("Clear", "forget every row")
+        self.export_json_button = st.button("Export JSON", "write every row to a .json file")
+        self.export_har_button = st.button("Export HAR", "write the messages as a HAR _webSocketMessages list")
+        self.counts = widgets.HTML()
+        self.status = widgets.HTML()
+        #: the column heading, above the list so it never scrolls away
+        self.heading = widgets.HTML(f'<div class="wskit-head">{st.escape(_COLUMNS)}</div>')
+        #: the rows, newest first; its value is the selected row's number
+        self.list = widgets.Select(options=[], rows=12, layout=widgets.Layout(width="100%"))
+        self.details = widgets.HTML(render_details(None))
+        self.details.add_class("wskit-details")
+        self.selected: int | None = None  #: the selected row's number
+        self._drawing = False
+        for control in (self.kind, self.direction, self.search):
+            control.observe(lambda _change: self._refresher.flush(), names="value")
+        self.list.observe(self._picked, names="value")
+        self.clear_button.on_click(lambda _b: self.clear())
+        self.export_json_button.on_click(lambda _b: self._export("json"))
+        self.export_har_button.on_click(lambda _b: self._export("har"))
+        #: the row of buttons (another action is one more child)
+        self.actions = st.row(self.clear_button, self.export_json_button, self.export_har_button)
+        rows = widgets.VBox([self.heading, self.list], layout=widgets.Layout(width="100%"))
+        rows.add_class("wskit-log")
+        super().__init__(
+            st.panel(
+                st.header(title, self.counts),
+                st.row(self.kind, self.direction, self.search),
+                self.actions,
+                self.status,
+                rows,
+                self.details,
+            )
+        )
+        self.add_class("wskit-panel")
+        for t in targets:
+            self.attach(t)
+        self._render()
+
+    # -- sources ----------------------------------------------------------------
+
+    def attach(self, target: Any) -> None:
+        """Log the events of another transport (or connection) too."""
+        transport, _connection = _bus_owner(target)
+        self.buffer.attach(transport)
+
+    def detach(self) -> None:
+        """Stop logging; the rows stay."""
+        self.buffer.detach()
+        self._refresher.close()
+
+    def close(self) -> None:
+        """Stop logging and close the widget."""
+        if hasattr(self, "buffer"):  # also called by __del__ of a half-built log
+            self.detach()
+        super().close()
+
+    # -- actions ----------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self.buffer.clear()
+        self.selected = None
+        self.status.value = st.note_html("cleared")
+        self._refresher.flush()
+
+    def export_json(self) -> list[ExportRow]:
+        """Every row, as JSON-able dicts (see :class:`wskit.eventlog.ExportRow`)."""
+        return self.buffer.export_json()
+
+    def export_har(self) -> list[HarMessage]:
+        """The messages as a HAR ``_webSocketMessages`` list."""
+        return self.buffer.export_har()
+
+    def _export(self, fmt: str) -> Path | None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            if fmt == "json":
+                path = self.export_dir / f"wskit-log-{stamp}.json"
+                data: Any = self.export_json()
+            else:
+                path = self.export_dir / f"wskit-log-{stamp}.har"
+                entry = {"_resourceType": "websocket", "_webSocketMessages": self.export_har()}
+                data = {"log": {"version": "1.2", "creator": {"name": "wskit", "version": "0.1"}, "entries": [entry]}}
+            path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        except Exception as exc:
+            self._show_error(exc, f"export {fmt.upper()}")
+            return None
+        self.status.value = st.note_html(f"exported {len(self.buffer)} rows to {path}")
+        return path
+
+    # -- drawing ----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Redraw now (the log redraws by itself when events arrive in a running loop)."""
+        self._refresher.flush()
+
+    def _filters(self) -> tuple[Iterable[str] | None, Iterable[str | None] | None]:
+        kinds = None if self.kind.value == ALL else [self.kind.value]
+        directions = None if self.direction.value == ALL else [self.direction.value]
+        return kinds, directions
+
+    def _render(self) -> None:
+        kinds, directions = self._filters()
+        rows = self.buffer.rows(kinds, directions, self.search.value, last=self.visible_rows)
+        cache = self._cache
+        fresh: dict[int, str] = {}
+        for r in reversed(rows):  # newest first: the latest rows are in view without scrolling
+            fresh[r.seq] = cache.get(r.seq) or row_label(r)
+        options = [(label, seq) for seq, label in fresh.items()]
+        held = self.buffer.payload_bytes
+        counts = (
+            f'<span class="wskit-dim">{self.buffer.seq} events · {len(self.buffer)} kept · '
+            f"{len(rows)} shown · {held / KIB:.1f} KiB payload held</span>"
+        )
+        selected = self.selected
+        visible = selected is not None and (selected in fresh or self._passes(selected))
+        self._drawing = True
+        try:
+            with self.hold_sync(), self.list.hold_sync():
+                if list(fresh) != list(self._cache):
+                    self.list.options = options
+                    self.list.value = selected if selected in fresh else None
+                self.counts.value = counts
+                if not visible and selected is not None:
+                    self.selected = None
+                    self.details.value = render_details(None)
+        finally:
+            self._drawing = False
+            self._cache = fresh
+
+    def _passes(self, seq: int) -> bool:
+        """True when row ``seq`` is still held and the filters let it through."""
+        row = self.buffer.get(seq)
+        if row is None:
+            return False
+        kinds, directions = self._filters()
+        return self.buffer.matches(row, kinds, directions, self.search.value)
+
+    def _picked(self, change: dict[str, Any]) -> None:
+        """A person clicked a row."""
+        if self._drawing:
+            return
+        self.select(change["new"])
+
+    def select(self, seq: int | None) -> None:
+        """Select row ``seq`` (``None``: none) and show its details, as a click does."""
+        row = self.buffer.get(seq) if seq is not None else None
+        self.selected = row.seq if row is not None else None
+        self.details.value = render_details(row)
+        if self.selected in self._cache and self.list.value != self.selected:
+            self._drawing = True
+            try:
+                self.list.value = self.selected
+            finally:
+                self._drawing = False
+
+    def _show_error(self, exc: BaseException, doing: str = "drawing the log") -> None:
+        self.status.value = st.error_html(exc, doing)
+
+    @property
+    def rows_shown(self) -> list[LogRow]:
+        """The rows the table shows now (after filters)."""
+        kinds, directions = self._filters()
+        return self.buffer.rows(kinds, directions, self.search.value, last=self.visible_rows)
