@@ -92,6 +92,27 @@ def test_records_go_under_the_cell_running_now(streams: tuple[FakeStream, FakeSt
     assert shell.callbacks["pre_run_cell"] == []
 
 
+def test_what_the_handler_writes_is_masked(streams: tuple[FakeStream, FakeStream]) -> None:
+    """A token in a message or a traceback never reaches the cell, whichever logger the record came from."""
+    out, err = streams
+    handler = notebook_logging.CellLogHandler(FakeShell(), stdout=out, stderr=err)
+    try:
+        raise RuntimeError("upstream refused Authorization: Bearer s3cretTOKEN42")
+    except RuntimeError as exc:
+        failure = exc
+    mine = logging.LogRecord("wskit.mine", logging.ERROR, __file__, 1, "handler for %s failed", ("ws://h/?token=s3cretTOKEN42",),
+                             (RuntimeError, failure, failure.__traceback__))  # fmt: skip
+    handler.handle(mine)  # a child logger's record: the wskit logger's own filter never saw it
+    handler.handle(record(logging.WARNING, "peer sent Cookie: session=s3cretTOKEN42"))
+    [(_, error)] = err.writes
+    [(_, warning)] = out.writes
+    assert "s3cretTOKEN42" not in error + warning
+    assert error.startswith("wskit error: handler for ws://h/?token=*** failed\n")
+    assert "RuntimeError: upstream refused Authorization: ***" in error
+    assert warning == "wskit warning: peer sent Cookie: ***\n"
+    handler.detach()
+
+
 def test_warnings_are_capped_per_cell(streams: tuple[FakeStream, FakeStream]) -> None:
     out, _ = streams
     shell = FakeShell()
@@ -109,7 +130,7 @@ def test_warnings_are_capped_per_cell(streams: tuple[FakeStream, FakeStream]) ->
 def test_install_outside_a_kernel_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notebook_logging, "_handler", None)
     monkeypatch.setattr(notebook_logging, "_declined", False)
-    monkeypatch.setattr(notebook_logging, "_kernel_shell", lambda: None)
+    monkeypatch.setattr(notebook_logging, "kernel_shell", lambda: None)
     before = list(logging.getLogger("wskit").handlers)
     assert notebook_logging.install() is None
     assert logging.getLogger("wskit").handlers == before
@@ -119,7 +140,7 @@ def test_install_outside_a_kernel_changes_nothing(monkeypatch: pytest.MonkeyPatc
 def test_install_leaves_configured_logging_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notebook_logging, "_handler", None)
     monkeypatch.setattr(notebook_logging, "_declined", False)
-    monkeypatch.setattr(notebook_logging, "_kernel_shell", FakeShell)
+    monkeypatch.setattr(notebook_logging, "kernel_shell", FakeShell)
     mine = logging.NullHandler()
     logging.getLogger().addHandler(mine)
     try:
@@ -132,7 +153,7 @@ def test_install_once_and_uninstall(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notebook_logging, "_handler", None)
     monkeypatch.setattr(notebook_logging, "_declined", False)
     shell = FakeShell()
-    monkeypatch.setattr(notebook_logging, "_kernel_shell", lambda: shell)
+    monkeypatch.setattr(notebook_logging, "kernel_shell", lambda: shell)
     monkeypatch.setattr(logging.getLogger("wskit"), "handlers", [])
     monkeypatch.setattr(logging.getLogger(), "handlers", [])
     handler = notebook_logging.install()
@@ -192,8 +213,19 @@ def test_in_a_real_kernel_a_background_record_lands_under_the_running_cell() -> 
             "    await asyncio.sleep(0.01)\n"
             "await asyncio.sleep(0.1)"
         )
+        fourth = k.run(
+            "import logging\n"
+            "logging.getLogger('wskit').warning('peer said ws://h/?token=s3cretTOKEN42')\n"
+            "try:\n"
+            "    raise RuntimeError('Authorization: Bearer s3cretTOKEN42')\n"
+            "except RuntimeError:\n"
+            "    logging.getLogger('wskit').exception('failed')"
+        )
         k.run("await wskit.stop_all_async()")
         k.settle()
+    assert fourth.stdout == "wskit warning: peer said ws://h/?token=***\n"  # masked: wskit.redact
+    assert fourth.stderr.startswith("wskit error: failed\n") and "RuntimeError: Authorization: " in fourth.stderr
+    assert "s3cretTOKEN42" not in fourth.stdout + fourth.stderr
     assert first.outputs == []
     assert "wskit warning: WebsocketServerTransport on connection #1: " in third.stdout
     assert "1009" in third.stdout

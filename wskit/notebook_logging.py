@@ -18,6 +18,10 @@ time a transport starts or a background task is spawned, never at import:
   panels) are one plain ``wskit warning: …`` line on stdout, at most
   :data:`MAX_WARNINGS_PER_CELL` per cell, then one line saying how to see the rest.
 
+Every record it writes is masked first (:class:`wskit.redact.RedactingFilter`:
+tokens, passwords, ``Authorization`` and ``Cookie`` values, in the message and
+the traceback), like every record on the ``wskit`` logger.
+
 Nothing is installed when logging is configured already (the ``wskit`` or the
 root logger has a handler: yours decide), outside IPython kernels (scripts,
 tests, terminal IPython keep the standard behaviour), or after :func:`uninstall`.
@@ -31,6 +35,9 @@ import sys
 import threading
 from typing import Any
 
+from ._kernel import kernel_shell, parent_request
+from .redact import RedactingFilter
+
 __all__ = ["MAX_WARNINGS_PER_CELL", "CellLogHandler", "install", "installed", "uninstall"]
 
 #: ``wskit warning`` lines shown under one cell; the rest are counted in one last line.
@@ -39,20 +46,6 @@ MAX_WARNINGS_PER_CELL = 20
 _lock = threading.Lock()
 _handler: CellLogHandler | None = None
 _declined = False  # uninstall() was called, logging was configured, or this is no kernel: do not install
-
-
-def _kernel_shell() -> Any:
-    """IPython's shell when this process is a Jupyter kernel, else ``None`` (never imports IPython)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
-    try:
-        shell = ipython.get_ipython()
-    except Exception:
-        return None
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None  # terminal IPython: its stderr is the terminal, fine as it is
-    return shell
 
 
 class CellLogHandler(logging.Handler):
@@ -69,6 +62,9 @@ class CellLogHandler(logging.Handler):
         self, shell: Any, max_warnings: int = MAX_WARNINGS_PER_CELL, *, stdout: Any = None, stderr: Any = None
     ) -> None:
         super().__init__(logging.WARNING)
+        # Records logged on the ``wskit`` logger are masked by its filter already; this one
+        # masks what reaches the handler another way (a child logger's record, a direct handle()).
+        self.addFilter(RedactingFilter())
         self.shell = shell
         self.max_warnings = max_warnings
         self._stdout, self._stderr = stdout, stderr
@@ -78,11 +74,7 @@ class CellLogHandler(logging.Handler):
         shell.events.register("pre_run_cell", self._pre_run_cell)
 
     def _current_parent(self) -> dict[str, Any] | None:
-        try:
-            parent = self.shell.kernel.get_parent("shell")
-        except Exception:
-            return None
-        return parent if isinstance(parent, dict) and parent.get("header") else None
+        return parent_request(self.shell)
 
     def _pre_run_cell(self, _info: object = None) -> None:
         """A cell starts: records from now on belong under it."""
@@ -148,7 +140,7 @@ def install(force: bool = False) -> CellLogHandler | None:
     with _lock:
         if _handler is not None:
             return _handler
-        shell = _kernel_shell()
+        shell = kernel_shell()
         if shell is None:
             _declined = not force  # a process does not become a kernel later: ask once
             return None

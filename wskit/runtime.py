@@ -29,13 +29,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import sys
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from . import notebook_logging
+from ._kernel import parent_request
 from .events import Event, EventBus, EventKind
 
 __all__ = [
@@ -222,16 +222,10 @@ def unregister(transport: ManagedTransport) -> None:
 
 def _current_origin() -> _Origin | None:
     """The execute request running now in a Jupyter kernel, or ``None`` (no kernel, not a cell)."""
-    ipython = sys.modules.get("IPython")  # looked for, never imported: scripts have none
-    shell = ipython.get_ipython() if ipython is not None else None
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None:
+    parent = parent_request()  # ipykernel: the request the running code belongs to
+    if parent is None:
         return None
-    try:
-        parent = kernel.get_parent()  # ipykernel: the request the running code belongs to
-    except Exception:
-        return None
-    header = parent.get("header") or {} if isinstance(parent, dict) else {}
+    header = parent.get("header") or {}
     if header.get("msg_type") != "execute_request" or not header.get("msg_id"):
         return None
     cell = (parent.get("metadata") or {}).get("cellId")
