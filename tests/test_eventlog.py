@@ -78,12 +78,15 @@ class TestRows:
         ],
     )
     def test_a_row_reads_as_its_event(self, event: Event) -> None:
-        assert row_from_event(event, 1).summary == event.summary
+        row = row_from_event(event, 1)
+        assert row.summary == event.summary
+        assert row.details == event.details()  # what a list's columns do not already say
 
     def test_wire_close_row_has_code_and_reason(self) -> None:
         row = row_from_event(wire("CLOSE", b"\x0f\xa1bye", code=4001, reason="bye"), 1)
         assert (row.opcode, row.code, row.reason) == ("CLOSE", 4001, "bye")
         assert row.summary == "wire #7 out CLOSE code=4001 'bye' [5 bytes]"
+        assert row.details == "CLOSE code=4001 'bye' [5 bytes]"
 
     def test_wire_fragment_says_fin_0(self) -> None:
         event = wire("TEXT", b"ab")

@@ -82,7 +82,8 @@ class LogRow:
             for messages, else ``None``.
         size: payload length in bytes (UTF-8 length for text).
         code, reason: close code (or HTTP status for rejections) and reason.
-        summary: one line in the style of ``str(event)``, without the time.
+        summary: one line in the style of ``str(event)``, without the time;
+            :attr:`details` is its part after kind, connection and direction.
         payload: the message (``str`` or ``bytes``), at most the per-row budget.
         truncated: the payload was cut to the budget, or dropped to stay under the log's.
         detail: extra text for the details view (an error's traceback).
@@ -101,20 +102,31 @@ class LogRow:
     payload: str | bytes | None
     truncated: bool
     detail: str = ""
-    # The summary is written when first read (most rows of a fast stream never
-    # are); until then the row holds the frame and info it is written from.
+    # The details are written when first read (most rows of a fast stream never
+    # are); until then the row holds the frame and info they are written from.
+    _details: str | None = None
     _summary: str | None = None
     _parts: tuple[Frame | None, dict[str, Any] | None] | None = field(default=None, repr=False)
     _held: int = 0  # bytes counted against the log's budget: payload, plus a frame not sharing it
 
     @property
-    def summary(self) -> str:
-        """One line in the style of ``str(event)``, without the time."""
-        text = self._summary
+    def details(self) -> str:
+        """What happened beyond kind, connection and direction: ``TEXT 'hi' [2 bytes]`` (as ``event.details()``)."""
+        text = self._details
         if text is None:
             frame, info = self._parts or (None, None)
-            text = self._summary = _summarize(self, frame, info)
+            text = self._details = format_details(
+                self.kind, raw=self.payload, size=self.size, frame=frame, code=self.code, reason=self.reason, info=info
+            )
             self._parts = None
+        return text
+
+    @property
+    def summary(self) -> str:
+        """One line in the style of ``str(event)``, without the time: kind, ``#connection``, direction, details."""
+        text = self._summary
+        if text is None:
+            text = self._summary = format_summary(self.kind, self.connection, self.direction, self.details)
         return text
 
     @property
@@ -173,14 +185,6 @@ def _clip(raw: str | bytes, size: int, budget: int) -> tuple[str | bytes, int, b
     return cut, len(cut.encode("utf-8", "surrogatepass")), True
 
 
-def _summarize(row: LogRow, frame: Frame | None, info: dict[str, Any] | None) -> str:
-    """``str(event)`` without its timestamp, from what the row kept (see :func:`~wskit.events.format_details`)."""
-    details = format_details(
-        row.kind, raw=row.payload, size=row.size, frame=frame, code=row.code, reason=row.reason, info=info
-    )
-    return format_summary(row.kind, row.connection, row.direction, details)
-
-
 def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRow:
     """Reduce ``event`` to a :class:`LogRow`, keeping at most ``max_payload`` bytes of it."""
     raw = event.raw
@@ -217,11 +221,11 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
     )
     if event.error is not None:  # rare: write it all now, the exception is not kept
         row.detail = "".join(traceback.format_exception(event.error))[-8 * KIB :]
-        row._summary = event.summary
+        row._details = event.details()
     elif truncated:  # the preview needs the whole message: write it now
         row._parts = (frame, event.info)
         row.payload = raw
-        row._summary = row.summary
+        row._details = row.details
         row.payload = payload
     elif frame is not None:
         row._parts = (frame, event.info)

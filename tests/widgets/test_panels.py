@@ -468,3 +468,20 @@ def test_error_lines_mask_secrets() -> None:
     except RuntimeError as exc:
         shown = st.error_html(exc, "Connect")
     assert "s3cretTOKEN42" not in shown and "Authorization: ***" in shown
+
+
+def test_event_log_actions_take_another_tools_button() -> None:
+    """``log.actions`` is the log's one row of buttons; a tool adds its own there (as a "Save session" would)."""
+    import ipywidgets as widgets
+
+    log = EventLog()
+    assert [b.description for b in log.actions.children] == ["Clear", "Export JSON", "Export HAR"]
+    pressed: list[int] = []
+    save = widgets.Button(description="Save session")
+    save.on_click(lambda _b: pressed.append(len(log.buffer)))
+    log.actions.children += (save,)
+    assert log.actions in log.children  # the row the panel shows
+    assert [b.description for b in log.actions.children][-1] == "Save session"
+    save.click()
+    assert pressed == [0]
+    log.close()

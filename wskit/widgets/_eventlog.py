@@ -64,7 +64,7 @@ def row_label(row: LogRow, width: int = SUMMARY_WIDTH) -> str:
         what = f"wire {what}"
     elif row.kind in ("error", "rejected"):
         what = f"! {what}"
-    summary = _details(row)
+    summary = row.details  # the columns already say kind, connection and direction
     if len(summary) > width:
         summary = summary[: width - 1] + "…"
     direction = f"{_ARROWS.get(row.direction, '')} {row.direction or ''}".strip()
@@ -72,20 +72,6 @@ def row_label(row: LogRow, width: int = SUMMARY_WIDTH) -> str:
         f"{row.seq:>6}  {clock(row.wall_time):<12}  {direction:<5} {who[:10]:<10} {what[:12]:<12} "
         f"{row.size:>6}  {summary}"
     )
-
-
-def _details(row: LogRow) -> str:
-    """The summary without what the columns already say (kind, ``#connection``, direction)."""
-    summary = row.summary
-    prefix = [str(row.kind)]
-    if row.connection is not None:
-        prefix.append(f"#{row.connection}")
-    if row.direction is not None:
-        prefix.append(str(row.direction))
-    head = " ".join(prefix)
-    if summary == head:
-        return ""
-    return summary[len(head) + 1 :] if summary.startswith(head + " ") else summary
 
 
 def render_details(row: LogRow | None) -> str:
@@ -140,6 +126,8 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     :meth:`select` from code), and the buttons in :attr:`actions`:
     ``Clear``, ``Export JSON`` and ``Export HAR`` (files written to
     ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data).
+    :attr:`actions` is an ``HBox`` meant to be extended: another tool's
+    button joins the row with ``log.actions.children += (button,)``.
     """
 
     def __init__(

@@ -46,6 +46,8 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     Controls: ``client`` (pick one), ``code`` and ``reason``, ``Kick``
     (close that client with the code); a broadcast :class:`~wskit.widgets.Composer`
     (``Send`` goes to every client); the server's :class:`~wskit.widgets.EventLog`.
+    The badge is ``open`` (green) "listening" while the server runs, ``idle``
+    (grey) "stopped" otherwise (the badge states are listed in :mod:`wskit.widgets`).
     """
 
     def __init__(self, server: WebsocketServerTransport, *, hz: float = 5.0) -> None:
