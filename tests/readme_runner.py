@@ -6,7 +6,9 @@ shell (``bash``/``sh``/``console``) block exactly as written:
 * **Python blocks** run in document order as the cells of one notebook in one
   Jupyter kernel (top-level ``await`` works, and later blocks see the names
   earlier ones defined), in a scratch folder so that files they write land
-  there. A block fails when its cell raises or prints anything on stderr.
+  there, through ``tests/kernel_runner.py`` (every output filed under the
+  block it belongs to, late ones too). A block fails when its cell raises or
+  prints anything on stderr; the blocks after it still run.
 * **Shell blocks** run command by command with ``bash`` from the repository
   root, with the venv's ``bin`` first on ``PATH`` (as after
   ``source .venv/bin/activate``) and throwaway Jupyter folders. A command fails
@@ -51,8 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbclient import NotebookClient
+from tests.kernel_runner import CellRun, kernel
 
 __all__ = ["Block", "CommandResult", "blocks", "run_python", "run_shell"]
 
@@ -136,28 +137,28 @@ def blocks(text: str) -> list[Block]:
 # -- Python: the cells of one notebook ------------------------------------------
 
 
-def run_python(group: list[Block], cwd: Path, timeout: int = 120) -> list[nbformat.NotebookNode]:
+def run_python(group: list[Block], cwd: Path, timeout: int = 120, settle: float = 0.5) -> list[CellRun]:
     """Run ``group`` as the cells of one notebook in a fresh kernel; return the executed cells.
 
-    Every cell runs even when an earlier one failed (so each block's own
-    result can be reported), in ``cwd``.
+    The kernel is :mod:`tests.kernel_runner`'s, the one the notebook tests use:
+    every output is filed under the block whose request it belongs to, as a
+    front end shows it (also one that arrives after the block finished, such
+    as a record logged by a background task: it counts against the block it
+    appears under, where nbclient would drop it). Every block runs even when
+    an earlier one failed (so each block's own result can be reported), in
+    ``cwd``; ``settle`` seconds after the last one, late outputs are still filed.
     """
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(b.code) for b in group])
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(cwd)}},
-    )
-    client.execute()
-    return list(notebook.cells)
+    with kernel(cwd, timeout) as k:
+        for index, block in enumerate(group):
+            k.run(block.code, index)
+        k.settle(settle)
+        return list(k.cells)
 
 
-def cell_problems(cell: nbformat.NotebookNode, allow_stderr: bool) -> list[str]:
+def cell_problems(cell: CellRun, allow_stderr: bool) -> list[str]:
     """What went wrong in an executed cell: errors raised, text on stderr."""
     problems = []
-    for output in cell.get("outputs", []):
+    for output in cell.outputs:
         if output.output_type == "error":
             trace = "\n".join(output.get("traceback", []))
             problems.append(f"raised {output.ename}: {output.evalue}\n{_strip_ansi(trace)}")
@@ -166,15 +167,11 @@ def cell_problems(cell: nbformat.NotebookNode, allow_stderr: bool) -> list[str]:
     return problems
 
 
-def cell_text(cell: nbformat.NotebookNode) -> str:
+def cell_text(cell: CellRun) -> str:
     """What a cell printed on stdout and its plain-text results."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream" and output.name == "stdout":
-            parts.append(output.text)
-        elif output.output_type in ("execute_result", "display_data"):
-            parts.append(output.data.get("text/plain", ""))
-    return "".join(parts)
+    return cell.stdout + "".join(
+        o.data.get("text/plain", "") for o in cell.outputs if o.output_type in ("execute_result", "display_data")
+    )
 
 
 def _strip_ansi(text: str) -> str:

@@ -6,15 +6,16 @@ import shlex
 import textwrap
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from .kernel_runner import CellRun
 from .readme_runner import (
     ROOT,
     SHELLS,
     Block,
     blocks,
     cell_problems,
+    cell_text,
     ci_command,
     run_python,
     run_shell,
@@ -33,12 +34,12 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def python_cells(tmp_path_factory: pytest.TempPathFactory) -> dict[str, nbformat.NotebookNode]:
+def python_cells(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CellRun]:
     """Each Python block's executed cell: blocks of one kernel run in order, as one notebook."""
     groups: dict[str, list[Block]] = {}
     for block in PYTHON:
         groups.setdefault(str(block.directive.get("kernel", "main")), []).append(block)
-    cells: dict[str, nbformat.NotebookNode] = {}
+    cells: dict[str, CellRun] = {}
     for name, group in groups.items():
         executed = run_python(group, tmp_path_factory.mktemp(f"readme-{name}"))
         cells.update({block.id: cell for block, cell in zip(group, executed, strict=True)})
@@ -51,7 +52,7 @@ def test_the_readme_has_blocks_of_both_kinds() -> None:
 
 @pytest.mark.timeout(600)  # the first block's test runs every Python block of its kernel
 @pytest.mark.parametrize("block", PYTHON, ids=[b.id for b in PYTHON])
-def test_python_block(block: Block, python_cells: dict[str, nbformat.NotebookNode]) -> None:
+def test_python_block(block: Block, python_cells: dict[str, CellRun]) -> None:
     problems = cell_problems(python_cells[block.id], allow_stderr="stderr" in block.directive)
     assert not problems, f"README.md line {block.line} ({block.section}):\n" + "\n".join(problems)
 
@@ -153,3 +154,24 @@ def test_run_shell_background_ports_stdin_and_exit_codes(tmp_path: Path) -> None
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert ci_command() == "./dev test"
+
+
+@pytest.mark.timeout(120)
+def test_run_python_shares_one_kernel_files_outputs_per_block_and_goes_on_after_an_error(tmp_path: Path) -> None:
+    code = [
+        "x = 41\nimport asyncio, sys",
+        "raise ValueError('boom')",
+        "print(x + 1)\nprint('said on stderr', file=sys.stderr)",
+        # a background task started here writes after the block finished: still this block's
+        "async def later():\n    await asyncio.sleep(0.2)\n    print('late', file=sys.stderr)\n"
+        "task = asyncio.get_running_loop().create_task(later())",
+    ]
+    group = [Block("python", c, n, "sample") for n, c in enumerate(code, start=1)]
+    first, failing, noisy, late = run_python(group, tmp_path, settle=1.0)
+    assert cell_problems(first, allow_stderr=False) == []
+    [raised] = cell_problems(failing, allow_stderr=False)
+    assert raised.startswith("raised ValueError: boom")
+    assert cell_text(noisy) == "42\n"  # the kernel went on, with the names block 1 defined
+    assert cell_problems(noisy, allow_stderr=False) == ["printed on stderr:\nsaid on stderr\n"]
+    assert cell_problems(noisy, allow_stderr=True) == []
+    assert cell_problems(late, allow_stderr=False) == ["printed on stderr:\nlate\n"]
