@@ -266,14 +266,22 @@ def test_auto_mode_is_image_unless_ipympl_is_the_backend() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own toolbar
-def test_ipympl_mode_shows_the_canvas_and_redraws_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ipympl  # noqa: F401  # in the lab extra, so in every dev install: this test never skips
+def test_ipympl_mode_shows_the_canvas_and_redraws_it(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     import matplotlib
 
-    monkeypatch.setitem(matplotlib.rcParams, "backend", "module://ipympl.backend_nbagg")
+    # importing ipympl makes it matplotlib's backend, and rcParams' own get/set resolve (and keep)
+    # the backend: the stored value itself is put back, so the tests after this one see the
+    # backend they saw before (AudioScope's "auto" mode reads it)
+    before = dict.__getitem__(matplotlib.rcParams, "backend")
+    request.addfinalizer(lambda: dict.__setitem__(matplotlib.rcParams, "backend", before))
+    import ipympl  # noqa: F401  # in the lab extra, so in every dev install: this test never skips
+
+    dict.__setitem__(matplotlib.rcParams, "backend", "module://ipympl.backend_nbagg")
     scope = AudioScope()
     assert scope.mode == "ipympl"
-    canvas, _ = scope.widget.children
+    _css, canvas, _stats = scope.widget.children  # the figure stylesheet, the view, the stats line
     assert type(canvas).__name__ == "Canvas" and canvas.figure is scope._ensure_figure().figure
     requests = []
     monkeypatch.setattr(canvas, "draw_idle", lambda: requests.append(1))
