@@ -153,7 +153,9 @@ class Expectations:
 
             inbox = _Inbox(self, me.transport.events, wanted, me.messages_in)
             if me.close_code is not None:  # closed before anyone listened: the code is known still
-                inbox.closed = Event(EventKind.DISCONNECTED, me.transport, me, code=me.close_code, reason=me.close_reason)
+                inbox.closed = Event(
+                    EventKind.DISCONNECTED, me.transport, me, code=me.close_code, reason=me.close_reason
+                )
         self.__dict__["_wskit_expect"] = inbox
         return inbox
 
@@ -234,15 +236,14 @@ class Expectations:
         wanted = (
             "a JSON message"
             if expected is ... and match is ...
-            else f"JSON {jsondiff.render(expected if match is ... else match)}"
-            + ("" if match is ... else " (subset)")
+            else f"JSON {jsondiff.render(expected if match is ... else match)}" + ("" if match is ... else " (subset)")
         )
         event = await self._next(wanted, timeout)
         try:
             value = json.loads(event.raw if event.raw is not None else "")
         except ValueError as exc:
-            failure = self._failure(self._inbox(), f"expected {wanted}, got {_describe(event)}: not JSON ({exc})", event)
-            raise failure from None
+            why = f"expected {wanted}, got {_describe(event)}: not JSON ({exc})"
+            raise self._failure(self._inbox(), why, event) from None
         if expected is ... and match is ...:
             return value
         differences = jsondiff.diff(expected if match is ... else match, value, subset=match is not ...)
@@ -295,7 +296,8 @@ class Expectations:
         closed = inbox.closed
         assert closed is not None
         if closed.kind is EventKind.STOPPED:
-            raise self._failure(inbox, f"expected {wanted}, but the client is not connected (its close code is unknown)")
+            why = f"expected {wanted}, but the client is not connected (its close code is unknown)"
+            raise self._failure(inbox, why)
         got = closed.code if closed.code is not None else 1006
         if (code is not None and got != code) or (reason is not None and closed.reason != reason):
             raise self._failure(inbox, f"expected {wanted}, but {_close_text(closed)}")

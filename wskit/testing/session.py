@@ -1,0 +1,558 @@
+"""A recorded WebSocket session, and its file: a cassette in JSON Lines.
+
+A :class:`Session` holds one or more :class:`Conversation` s (one per
+connection), each with its opening :class:`Handshake`, its :class:`Step` s in
+order (messages, pings, pongs) and its :class:`Close`. Directions are named
+by who sent (``"client"`` or ``"server"``), not "in"/"out", so a cassette reads
+the same whichever side recorded it.
+
+The file is JSON Lines, one record a line, so a changed reply is a one-line
+diff in review::
+
+    {"wskit_session": 1, "created": "2025-01-01T12:00:00Z", "by": "wskit 0.1.0", "connections": 1, "messages": 2}
+    {"type": "connect", "conn": 1, "t": 0.0, "path": "/ws", "query": "token=***", "subprotocol": null, ...}
+    {"type": "message", "conn": 1, "t": 0.0012, "from": "client", "opcode": "text", "data": "hello"}
+    {"type": "message", "conn": 1, "t": 0.0019, "from": "server", "opcode": "binary", "data": "AAEC"}
+    {"type": "ping", "conn": 1, "t": 0.0021, "from": "client", "data": ""}
+    {"type": "close", "conn": 1, "t": 0.0030, "code": 1000, "reason": "", "initiator": "client"}
+
+``t`` is seconds since the session's first connection opened; text is stored
+as text and binary (and ping/pong payloads) as base64; secrets in the query
+and headers are masked (``***``, see :mod:`wskit.redact`). A file that is not
+such a cassette fails with :class:`CassetteError`, naming the file and line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from ..events import Event, EventKind
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CassetteError",
+    "Close",
+    "Conversation",
+    "Handshake",
+    "Sender",
+    "Session",
+    "Step",
+    "StepKind",
+]
+
+#: The cassette format this wskit writes and reads.
+FORMAT_VERSION = 1
+
+Sender = Literal["client", "server"]
+StepKind = Literal["message", "ping", "pong"]
+_SENDERS = ("client", "server")
+
+
+class CassetteError(ValueError):
+    """A cassette (or HAR file) that cannot be read: the message names the file and line.
+
+    Attributes:
+        source: the file name (or ``"<string>"``).
+        line: the 1-based line number, when one applies.
+    """
+
+    def __init__(self, source: str, line: int | None, message: str) -> None:
+        self.source = source
+        self.line = line
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(slots=True)
+class Handshake:
+    """The opening handshake (RFC 6455 §4.1) as a test needs it.
+
+    Attributes:
+        path: the request path (``/items/foo/ws``).
+        query: the query string, secrets masked (``token=***&q=5``).
+        subprotocol: the subprotocol the server chose, if any.
+        headers: request headers worth replaying (``origin``, ``authorization``,
+            ``cookie``, custom ones), lower-case names, secrets masked; the
+            handshake's own mechanics (``sec-websocket-key`` …) are left out.
+        status: the HTTP status of the answer (101 when upgraded).
+    """
+
+    path: str = "/"
+    query: str = ""
+    subprotocol: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 101
+
+    @property
+    def target(self) -> str:
+        """Path and query, as in the request line."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+
+@dataclass(slots=True)
+class Step:
+    """One message or control frame of a conversation.
+
+    Attributes:
+        kind: ``"message"``, ``"ping"`` or ``"pong"``.
+        sender: ``"client"`` or ``"server"``.
+        t: seconds since the session started.
+        data: a text message's ``str``; a binary message's (or a ping's, a pong's) ``bytes``.
+        line: the cassette line it was read from (``None`` when recorded live).
+    """
+
+    kind: StepKind
+    sender: Sender
+    t: float
+    data: str | bytes
+    line: int | None = None
+
+    @property
+    def opcode(self) -> str:
+        """``TEXT``, ``BINARY``, ``PING`` or ``PONG``, as the event log names them."""
+        if self.kind == "message":
+            return "TEXT" if isinstance(self.data, str) else "BINARY"
+        return self.kind.upper()
+
+    @property
+    def size(self) -> int:
+        """Payload bytes (UTF-8 length for text)."""
+        return len(self.data.encode()) if isinstance(self.data, str) else len(self.data)
+
+    def describe(self) -> str:
+        """The step as the event log shows a message: ``TEXT 'hi' [2 bytes]``."""
+        if self.kind == "message":
+            return Event(EventKind.MESSAGE, None, raw=self.data, size=self.size).details()
+        info = {"opcode": self.opcode, "length": self.size}
+        return Event(EventKind.WIRE, None, raw=self.data, size=self.size, info=info).details()
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.describe()}"
+
+
+@dataclass(slots=True)
+class Close:
+    """How a conversation ended (RFC 6455 §7).
+
+    Attributes:
+        code: the close code exchanged (1006: TCP dropped with no close frame).
+        reason: the close reason.
+        initiator: which side started the closing handshake, if known.
+        t: seconds since the session started.
+        line: the cassette line it was read from.
+    """
+
+    code: int | None
+    reason: str = ""
+    initiator: Sender | None = None
+    t: float = 0.0
+    line: int | None = None
+
+    def __str__(self) -> str:
+        who = f" by the {self.initiator}" if self.initiator else ""
+        reason = f" {self.reason!r}" if self.reason else ""
+        return f"close {self.code}{reason}{who}"
+
+
+@dataclass(slots=True)
+class Conversation:
+    """One connection's part of a session.
+
+    Attributes:
+        id: its number in the session (``conn`` in the file), from 1.
+        handshake: how it opened.
+        t: when it opened, seconds since the session started.
+        steps: messages and control frames, in order.
+        close: how it ended (``None`` while open or when not recorded).
+        line: the cassette line of its ``connect`` record.
+    """
+
+    id: int
+    handshake: Handshake = field(default_factory=Handshake)
+    t: float = 0.0
+    steps: list[Step] = field(default_factory=list)
+    close: Close | None = None
+    line: int | None = None
+
+    @property
+    def messages(self) -> list[Step]:
+        """The messages only (no pings or pongs)."""
+        return [s for s in self.steps if s.kind == "message"]
+
+    def __str__(self) -> str:
+        return f"connection {self.id} ({self.handshake.target})"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _iso(epoch: float) -> str:
+    millis = round(epoch * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}Z"
+
+
+class Session:
+    """A recorded session: conversations, and where it came from.
+
+    Args:
+        conversations: the conversations, in the order they opened.
+        created: when it was recorded (epoch seconds).
+        source: the file it was read from, for error messages.
+        truncated: the recording hit its bounds and is missing messages.
+    """
+
+    def __init__(
+        self,
+        conversations: Iterable[Conversation] = (),
+        *,
+        created: float | None = None,
+        source: str | None = None,
+        truncated: bool = False,
+    ) -> None:
+        self._conversations = list(conversations)
+        self.created = time.time() if created is None else created
+        self.source = source
+        self.truncated = truncated
+
+    @property
+    def conversations(self) -> list[Conversation]:
+        """The conversations, in the order they opened."""
+        return self._conversations
+
+    @property
+    def messages(self) -> list[Step]:
+        """Every message of every conversation, conversation by conversation."""
+        return [s for c in self.conversations for s in c.messages]
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def __iter__(self) -> Iterator[Conversation]:
+        return iter(self.conversations)
+
+    def __repr__(self) -> str:
+        where = f" from {self.source}" if self.source else ""
+        return f"<Session {len(self.conversations)} connection(s), {len(self.messages)} message(s){where}>"
+
+    def __str__(self) -> str:
+        """Every conversation, one line per step, with times in milliseconds."""
+        lines = []
+        for conv in self.conversations:
+            lines.append(f"{conv} at {conv.t * 1000:.1f} ms")
+            for step in conv.steps:
+                lines.append(f"  {step.t * 1000:8.1f} ms  {step}")
+            if conv.close is not None:
+                lines.append(f"  {conv.close.t * 1000:8.1f} ms  {conv.close}")
+        return "\n".join(lines) or "(empty session)"
+
+    # -- the file ---------------------------------------------------------------
+
+    def records(self) -> list[dict[str, Any]]:
+        """The lines of the file, as dicts (header first); times start at the first connection."""
+        conversations = self.conversations
+        base = min((c.t for c in conversations), default=0.0)
+
+        def t(value: float) -> float:
+            return round(max(value - base, 0.0), 4)
+
+        header: dict[str, Any] = {
+            "wskit_session": FORMAT_VERSION,
+            "created": _iso(self.created),
+            "by": f"wskit {_version()}",
+            "connections": len(conversations),
+            "messages": sum(len(c.messages) for c in conversations),
+        }
+        if self.truncated:
+            header["truncated"] = True
+        out = [header]
+        for conv in conversations:
+            hs = conv.handshake
+            out.append(
+                {
+                    "type": "connect",
+                    "conn": conv.id,
+                    "t": t(conv.t),
+                    "path": hs.path,
+                    "query": hs.query,
+                    "subprotocol": hs.subprotocol,
+                    "headers": dict(hs.headers),
+                    "status": hs.status,
+                }
+            )
+        per_conversation: list[list[dict[str, Any]]] = []
+        for conv in conversations:
+            records: list[dict[str, Any]] = []
+            for step in conv.steps:
+                record: dict[str, Any] = {"type": step.kind, "conn": conv.id, "t": t(step.t), "from": step.sender}
+                if step.kind == "message":
+                    record["opcode"] = "text" if isinstance(step.data, str) else "binary"
+                    record["data"] = step.data if isinstance(step.data, str) else _b64(step.data)
+                else:
+                    record["data"] = _b64(step.data.encode() if isinstance(step.data, str) else step.data)
+                records.append(record)
+            if conv.close is not None:
+                close = conv.close
+                records.append(
+                    {
+                        "type": "close",
+                        "conn": conv.id,
+                        "t": t(close.t),
+                        "code": close.code,
+                        "reason": close.reason,
+                        "initiator": close.initiator,
+                    }
+                )
+            per_conversation.append(records)
+        # conversations interleave by time; heapq.merge never reorders one conversation's own records
+        out += heapq.merge(*per_conversation, key=lambda r: float(r["t"]))
+        return out
+
+    def dumps(self) -> str:
+        """The cassette as text: JSON Lines, a header line first."""
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.records())
+
+    def save(self, path: str | Path) -> Path:
+        """Write the cassette to ``path`` (JSON Lines; parent folders are created).
+
+        Returns:
+            the path written.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.dumps(), encoding="utf-8")
+        return target
+
+    @classmethod
+    def loads(cls, text: str, source: str = "<string>") -> Session:
+        """Read a cassette from its text.
+
+        Raises:
+            CassetteError: the text is not a cassette this wskit can read; the
+                message names ``source`` and the line.
+        """
+        __tracebackhide__ = True  # pytest shows the caller's line, not this parser's insides
+        return _parse(text, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Session:
+        """Read a cassette file; a ``.har`` file is read as a HAR (see :meth:`from_har`).
+
+        Raises:
+            CassetteError: the file is not a cassette (or HAR) this wskit can
+                read; the message names the file and line.
+            OSError: the file cannot be read.
+        """
+        __tracebackhide__ = True
+        target = Path(path)
+        try:
+            text = target.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise CassetteError(str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        if target.suffix.lower() == ".har":
+            from .har import parse_har
+
+            return parse_har(text, str(path))
+        return _parse(text, str(path))
+
+    # -- HAR ----------------------------------------------------------------------
+
+    @classmethod
+    def from_har(cls, har: str | Path | dict[str, Any], source: str | None = None) -> Session:
+        """A session from a HAR (Chrome DevTools' ``_webSocketMessages``): a file, its text, or the parsed dict.
+
+        Each WebSocket entry becomes a conversation: its URL's path and query,
+        its request headers (masked), and its messages (``send`` from the
+        client, ``receive`` from the server). HAR records no close frames.
+
+        Raises:
+            CassetteError: not a HAR, or one with no WebSocket entry.
+        """
+        __tracebackhide__ = True
+        from .har import parse_har
+
+        if isinstance(har, dict):
+            return parse_har(har, source or "<HAR>")
+        if isinstance(har, str) and har.lstrip().startswith("{"):
+            return parse_har(har, source or "<HAR>")
+        path = Path(har)
+        return parse_har(path.read_text(encoding="utf-8"), source or str(path))
+
+    def to_har(self, base_url: str = "ws://localhost") -> dict[str, Any]:
+        """This session as a HAR document (one WebSocket entry per conversation), as DevTools saves it."""
+        from .har import session_to_har
+
+        return session_to_har(self, base_url)
+
+    def save_har(self, path: str | Path, base_url: str = "ws://localhost") -> Path:
+        """Write :meth:`to_har` to ``path``."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(self.to_har(base_url), ensure_ascii=False, indent=1), encoding="utf-8")
+        return target
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+class _Line:
+    """One parsed line, with typed accessors that fail naming the file and line."""
+
+    __slots__ = ("data", "number", "source")
+
+    def __init__(self, data: dict[str, Any], source: str, number: int) -> None:
+        self.data = data
+        self.source = source
+        self.number = number
+
+    def error(self, message: str) -> CassetteError:
+        return CassetteError(self.source, self.number, message)
+
+    def get(self, key: str, kinds: type | tuple[type, ...], default: Any = ..., what: str = "") -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.error(f"{self.data.get('type', 'record')!s} record has no {key!r}")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
+            raise self.error(f"{key!r} must be {what or _names(kinds)}, not {json.dumps(value)[:40]}")
+        return value
+
+    def time(self) -> float:
+        t = self.get("t", (int, float), 0.0, "a number of seconds")
+        if t < 0:
+            raise self.error(f"'t' must be 0 or more, not {t}")
+        return float(t)
+
+    def base64(self, key: str) -> bytes:
+        text = self.get(key, str, "", "base64 text")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise self.error(f"{key!r} is not valid base64 ({exc}): {text[:40]!r}") from None
+
+    def sender(self, key: str = "from") -> Sender:
+        value = self.get(key, str, what="'client' or 'server'")
+        if value not in _SENDERS:
+            raise self.error(f"{key!r} must be 'client' or 'server', not {value!r}")
+        return cast(Sender, value)
+
+
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _names(kinds: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", dict: "an object", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in _tuple(kinds) if k is not type(None)) + (
+        " or null" if type(None) in _tuple(kinds) else ""
+    )
+
+
+def _parse(text: str, source: str) -> Session:
+    __tracebackhide__ = True
+    lines = text.splitlines()
+    parsed: list[_Line] = []
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue  # blank lines are allowed: people edit these files
+        try:
+            record = json.loads(raw)
+        except ValueError as exc:
+            column = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise CassetteError(source, number, f"not valid JSON ({message}{column})") from None
+        if not isinstance(record, dict):
+            raise CassetteError(source, number, f"expected a JSON object, got {type(record).__name__}")
+        parsed.append(_Line(record, source, number))
+    if not parsed:
+        raise CassetteError(source, 1, "empty file: a cassette starts with a header line")
+    header = parsed[0]
+    if "wskit_session" not in header.data:
+        raise header.error(
+            'the first line must be the header, {"wskit_session": 1, ...}'
+            + (" (is this a HAR file? name it .har or use Session.from_har)" if "log" in header.data else "")
+        )
+    version = header.data["wskit_session"]
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise header.error(f"unknown format version {json.dumps(version)} (this wskit reads version {FORMAT_VERSION})")
+    created_text = header.get("created", str, None, "an ISO 8601 time")
+    created = _parse_iso(created_text, header) if created_text else None
+    truncated = bool(header.get("truncated", bool, False))
+
+    conversations: dict[int, Conversation] = {}
+    for line in parsed[1:]:
+        kind = line.get("type", str, what="a string")
+        conn_id = line.get("conn", int, what="a connection number")
+        if kind == "connect":
+            if conn_id in conversations:
+                raise line.error(f"connection {conn_id} is opened twice (first on line {conversations[conn_id].line})")
+            headers = line.get("headers", dict, {}, "an object of header names and values")
+            for name, value in headers.items():
+                if not isinstance(value, str):
+                    raise line.error(f"header {name!r} must have a string value, not {json.dumps(value)[:40]}")
+            handshake = Handshake(
+                path=line.get("path", str, "/"),
+                query=line.get("query", str, ""),
+                subprotocol=line.get("subprotocol", (str, type(None)), None),
+                headers={k.lower(): v for k, v in headers.items()},
+                status=line.get("status", int, 101),
+            )
+            conversations[conn_id] = Conversation(conn_id, handshake, line.time(), line=line.number)
+            continue
+        conv = conversations.get(conn_id)
+        if conv is None:
+            raise line.error(f"connection {conn_id} has no connect line before this one")
+        if conv.close is not None:
+            raise line.error(f"connection {conn_id} was closed on line {conv.close.line}")
+        if kind == "message":
+            opcode = line.get("opcode", str, what="'text' or 'binary'")
+            data: str | bytes
+            if opcode == "text":
+                data = line.get("data", str, what="text")
+            elif opcode == "binary":
+                data = line.base64("data")
+            else:
+                raise line.error(f"'opcode' must be 'text' or 'binary', not {opcode!r}")
+            conv.steps.append(Step("message", line.sender(), line.time(), data, line.number))
+        elif kind in ("ping", "pong"):
+            step_kind: StepKind = "ping" if kind == "ping" else "pong"
+            conv.steps.append(Step(step_kind, line.sender(), line.time(), line.base64("data"), line.number))
+        elif kind == "close":
+            initiator = line.get("initiator", (str, type(None)), None)
+            if initiator is not None and initiator not in _SENDERS:
+                raise line.error(f"'initiator' must be 'client', 'server' or null, not {initiator!r}")
+            conv.close = Close(
+                code=line.get("code", (int, type(None)), None),
+                reason=line.get("reason", str, ""),
+                initiator=cast(Sender | None, initiator),
+                t=line.time(),
+                line=line.number,
+            )
+        else:
+            raise line.error(f"unknown record type {kind!r} (known: connect, message, ping, pong, close)")
+    ordered = sorted(conversations.values(), key=lambda c: (c.t, c.id))
+    return Session(ordered, created=created, source=source, truncated=truncated)
+
+
+def _parse_iso(text: str, line: _Line) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise line.error(f"'created' is not an ISO 8601 time: {text!r}") from None
