@@ -40,7 +40,7 @@ def parse_har(har: str | dict[str, Any], source: str) -> Session:
         try:
             har = json.loads(har)
         except json.JSONDecodeError as exc:
-            raise CassetteError(source, exc.lineno, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise CassetteError(source, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
     log = har.get("log") if isinstance(har, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):

@@ -473,9 +473,9 @@ def _parse(text: str, source: str) -> Session:
         try:
             record = json.loads(raw)
         except ValueError as exc:
-            column = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            column = f" (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
             message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise CassetteError(source, number, f"not valid JSON ({message}{column})") from None
+            raise CassetteError(source, number, f"not valid JSON: {message}{column}") from None
         if not isinstance(record, dict):
             raise CassetteError(source, number, f"expected a JSON object, got {type(record).__name__}")
         parsed.append(_Line(record, source, number))

@@ -163,6 +163,7 @@ class Expectations:
 
     async def _next(self, wanted: str, timeout: float) -> Event:
         """The next unread message, or an ``AssertionError`` saying why there is none."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         inbox = self._inbox()
         self._check_dropped(inbox, wanted)
         loop = asyncio.get_running_loop()
@@ -209,6 +210,8 @@ class Expectations:
         Returns:
             the text received.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         if text is None:
             wanted = "a text message"
         elif isinstance(text, re.Pattern):
@@ -231,6 +234,7 @@ class Expectations:
         Returns:
             the parsed value.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         if expected is not ... and match is not ...:
             raise TypeError("give expected or match, not both")
         wanted = (
@@ -260,6 +264,7 @@ class Expectations:
         Returns:
             the bytes received.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wanted = "a binary message"
         if data is not None:
             wanted = f"BINARY {data[:16].hex(' ')}{' …' if len(data) > 16 else ''} [{len(data)} bytes]"
@@ -281,6 +286,7 @@ class Expectations:
         Returns:
             the close code (1006 when TCP dropped without a close frame).
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wanted = "the close" + (f" with {code}" if code is not None else "") + (f" {reason!r}" if reason else "")
         inbox = self._inbox()
         self._check_dropped(inbox, wanted)
@@ -305,6 +311,7 @@ class Expectations:
 
     async def expect_silence(self, seconds: float = 0.2) -> None:
         """No message may arrive for ``seconds`` (and none may be waiting unread)."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         inbox = self._inbox()
         wanted = f"no message for {seconds:g} s"
         self._check_dropped(inbox, wanted)
