@@ -18,7 +18,15 @@ from urllib.parse import parse_qsl, urlencode
 from ..redact import MASK, is_secret
 from .session import Handshake
 
-__all__ = ["MissingSecret", "fill", "handshake_of", "keep_headers", "mask_query", "query_matches"]
+__all__ = [
+    "MissingSecret",
+    "fill_headers",
+    "fill_target",
+    "handshake_of",
+    "keep_headers",
+    "mask_query",
+    "query_matches",
+]
 
 # The handshake's mechanics (RFC 6455 §4.1, RFC 7692) and what browsers add on their own.
 _LEFT_OUT = frozenset(
@@ -84,23 +92,33 @@ def handshake_of(conn: Any) -> Handshake:
     )
 
 
-def fill(handshake: Handshake, secrets: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:
-    """The request target (path and query) and headers to send, masked values filled from ``secrets``.
+def fill_target(handshake: Handshake, secrets: Mapping[str, str] | None) -> str:
+    """The request target (path and query) to send, masked query values filled from ``secrets``.
 
     Raises:
         MissingSecret: a masked value has no entry in ``secrets``.
     """
     given = {k.lower(): v for k, v in (secrets or {}).items()}
-    pairs = parse_qsl(handshake.query, keep_blank_values=True)
-    query_pairs = []
-    for name, value in pairs:
+    pairs = []
+    for name, value in parse_qsl(handshake.query, keep_blank_values=True):
         if value == MASK:
             if name.lower() not in given:
                 raise MissingSecret(
                     f"the cassette masked the query parameter {name!r}: pass secrets={{{name!r}: ...}} to replay it"
                 )
             value = given[name.lower()]
-        query_pairs.append((name, value))
+        pairs.append((name, value))
+    query = urlencode(pairs) if pairs else ""
+    return f"{handshake.path}?{query}" if query else handshake.path
+
+
+def fill_headers(handshake: Handshake, secrets: Mapping[str, str] | None) -> dict[str, str]:
+    """The request headers to send, masked values filled from ``secrets`` (by header name).
+
+    Raises:
+        MissingSecret: a masked value has no entry in ``secrets``.
+    """
+    given = {k.lower(): v for k, v in (secrets or {}).items()}
     headers = {}
     for name, value in handshake.headers.items():
         if value == MASK:
@@ -110,8 +128,7 @@ def fill(handshake: Handshake, secrets: Mapping[str, str] | None) -> tuple[str, 
                 )
             value = given[name]
         headers[name] = value
-    query = urlencode(query_pairs) if query_pairs else ""
-    return (f"{handshake.path}?{query}" if query else handshake.path), headers
+    return headers
 
 
 def query_matches(recorded: str, got: str) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 
 import wskit
 
-from .handshake import MissingSecret, fill
+from .handshake import MissingSecret, fill_headers, fill_target
 from .matching import Difference, Matcher, Matching, ReplayMismatch, _differ, message_number
 from .recorder import Recording
 from .session import Close, Conversation, Session, Step
@@ -57,11 +57,8 @@ class ReplayResult:
 
 
 def _connect_url(url: str, target: str) -> str:
-    """``url`` joined with a conversation's path and query (``url``'s own path, if any, goes first)."""
-    base, _, query = url.partition("?")
-    if query:
-        return url  # the caller chose the whole request: use it as it is
-    scheme, sep, rest = base.partition("://")
+    """``url`` (with no query) joined with a conversation's path and query; ``url``'s own path, if any, goes first."""
+    scheme, sep, rest = url.partition("://")
     host, slash, path = rest.partition("/")
     prefix = ("/" + path).rstrip("/") if slash else ""
     return f"{scheme}{sep}{host}{prefix}{target}"
@@ -176,7 +173,8 @@ class _Run:
     async def connect(self) -> None:
         conv = self.conv
         try:
-            target, headers = fill(conv.handshake, self.secrets)
+            headers = fill_headers(conv.handshake, self.secrets)
+            url = self.url if "?" in self.url else _connect_url(self.url, fill_target(conv.handshake, self.secrets))
         except MissingSecret as exc:
             self.fail("the handshake", None, None, [str(exc)])
             return
@@ -191,7 +189,7 @@ class _Run:
             ping_interval=None,
             max_message_size=None if base.max_message_size is None else max(base.max_message_size, largest + 1),
         )
-        self.client = client = wskit.WebsocketClientTransport(_connect_url(self.url, target), params)
+        self.client = client = wskit.WebsocketClientTransport(url, params)
         self.recording.add(client)
         try:
             await client.start()

@@ -423,6 +423,7 @@ class _Line:
         return CassetteError(self.source, self.number, message)
 
     def get(self, key: str, kinds: type | tuple[type, ...], default: Any = ..., what: str = "") -> Any:
+        __tracebackhide__ = True
         if key not in self.data:
             if default is ...:
                 raise self.error(f"{self.data.get('type', 'record')!s} record has no {key!r}")
@@ -433,12 +434,14 @@ class _Line:
         return value
 
     def time(self) -> float:
+        __tracebackhide__ = True
         t = self.get("t", (int, float), 0.0, "a number of seconds")
         if t < 0:
             raise self.error(f"'t' must be 0 or more, not {t}")
         return float(t)
 
     def base64(self, key: str) -> bytes:
+        __tracebackhide__ = True
         text = self.get(key, str, "", "base64 text")
         try:
             return base64.b64decode(text, validate=True)
@@ -446,6 +449,7 @@ class _Line:
             raise self.error(f"{key!r} is not valid base64 ({exc}): {text[:40]!r}") from None
 
     def sender(self, key: str = "from") -> Sender:
+        __tracebackhide__ = True
         value = self.get(key, str, what="'client' or 'server'")
         if value not in _SENDERS:
             raise self.error(f"{key!r} must be 'client' or 'server', not {value!r}")
