@@ -28,7 +28,9 @@ def test_types_count_as_on_the_wire() -> None:
 
 
 def test_odd_keys_are_quoted() -> None:
-    assert jsondiff.diff({"user name": {"x-y": 1}}, {"user name": {"x-y": 2}}) == ['$["user name"]["x-y"]: expected 1, got 2']
+    assert jsondiff.diff({"user name": {"x-y": 1}}, {"user name": {"x-y": 2}}) == [
+        '$["user name"]["x-y"]: expected 1, got 2'
+    ]
 
 
 def test_subset_allows_more_keys_but_not_other_values() -> None:
@@ -40,7 +42,12 @@ def test_subset_allows_more_keys_but_not_other_values() -> None:
 
 def test_long_lists_of_differences_are_cut() -> None:
     lines = jsondiff.diff(list(range(50)), [-1] * 50, limit=5)
-    assert lines[:4] == ["$[0]: expected 0, got -1", "$[1]: expected 1, got -1", "$[2]: expected 2, got -1", "$[3]: expected 3, got -1"]
+    assert lines[:4] == [
+        "$[0]: expected 0, got -1",
+        "$[1]: expected 1, got -1",
+        "$[2]: expected 2, got -1",
+        "$[3]: expected 3, got -1",
+    ]
     assert lines[4] == "… and 46 more differences"
 
 

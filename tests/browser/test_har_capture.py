@@ -82,12 +82,24 @@ class DevToolsHar:
                     "timings": {"blocked": -1, "dns": -1, "connect": -1, "send": 0, "wait": 0, "receive": 0},
                     "_resourceType": "websocket",
                     "_webSocketMessages": [
-                        {"type": kind, "time": wall + (ts - start), "opcode": frame["opcode"], "data": frame["payloadData"]}
+                        {
+                            "type": kind,
+                            "time": wall + (ts - start),
+                            "opcode": frame["opcode"],
+                            "data": frame["payloadData"],
+                        }
                         for kind, ts, frame in socket["frames"]
                     ],
                 }
             )
-        return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "pages": [], "entries": entries}}
+        return {
+            "log": {
+                "version": "1.2",
+                "creator": {"name": "WebInspector", "version": "537.36"},
+                "pages": [],
+                "entries": entries,
+            }
+        }
 
 
 def chat_server(prefix: str = "echo") -> wskit.WebsocketServerTransport:
@@ -151,7 +163,10 @@ async def test_a_chromium_har_is_imported_and_replayed(browser: Browser, tmp_pat
         """client TEXT '{"op": "join", "n": 1}' [22 bytes]""",
         """server TEXT 'echo: {"op": "join", "n": 1}' [28 bytes]""",
     ]
-    assert [(s.sender, s.data) for s in binary.messages] == [("client", b"\x00\x01\x02\xff"), ("server", b"\xff\x02\x01\x00")]
+    assert [(s.sender, s.data) for s in binary.messages] == [
+        ("client", b"\x00\x01\x02\xff"),
+        ("server", b"\xff\x02\x01\x00"),
+    ]
     assert 0 <= chat.messages[0].t < chat.messages[1].t < chat.messages[3].t < 30  # pseudo wall times, in order
 
     result = await wt.replay(session, server.url)  # the browser's conversation, replayed by wskit

@@ -29,7 +29,9 @@ def json_chat_app(field: str = "text") -> FastAPI:
         return token
 
     @app.websocket("/items/{item_id}/ws")
-    async def items(websocket: WebSocket, item_id: str, token: Annotated[str, Depends(get_token)], q: int | None = None) -> None:
+    async def items(
+        websocket: WebSocket, item_id: str, token: Annotated[str, Depends(get_token)], q: int | None = None
+    ) -> None:
         await websocket.accept()
         try:
             while True:
@@ -113,4 +115,3 @@ async def test_a_wrong_token_is_refused_the_same_way(tmp_path: Path) -> None:
         bad = await wt.replay(session, base + "/items/foo/ws?q=1", check=False)  # a url with a query is used as given
     assert bad.differences[0].what == "the handshake"
     assert "HTTP 403" in bad.differences[0].detail[0]
-

@@ -92,7 +92,11 @@ def test_a_session_round_trips_through_har() -> None:
         1,
         Handshake("/ws", "q=1", "chat", {"origin": "http://x"}),
         0.0,
-        [Step("message", "client", 0.25, "hi"), Step("message", "server", 0.5, b"\xff\x00"), Step("ping", "client", 0.6, b"")],
+        [
+            Step("message", "client", 0.25, "hi"),
+            Step("message", "server", 0.5, b"\xff\x00"),
+            Step("ping", "client", 0.6, b""),
+        ],
         Close(1000, "", "client", 0.7),
     )
     har = Session([conv], created=START).to_har("ws://127.0.0.1:9")

@@ -29,13 +29,17 @@ def test_exact_by_default_json_by_value() -> None:
         "  expected[1:]: 01 02",
         "  got[1:]:      09",
     ]
-    assert m.differ(server('{"a": 1}'), server("a: 1"))[0] == "expected JSON, got text that is not a JSON object or array"
+    assert (
+        m.differ(server('{"a": 1}'), server("a: 1"))[0] == "expected JSON, got text that is not a JSON object or array"
+    )
 
 
 def test_ignored_json_paths() -> None:
     m = Matching.of(ignore=["$.id", "$.items[*].ts", "$['odd key']", "$.list[0]"])
     recorded = '{"id": 1, "items": [{"ts": 1, "n": 1}, {"ts": 2, "n": 2}], "odd key": 0, "list": [5, 6]}'
-    assert m.differ(server(recorded), server('{"id": 9, "items": [{"ts": 7, "n": 1}, {"n": 2}], "list": [0, 6]}')) is None
+    assert (
+        m.differ(server(recorded), server('{"id": 9, "items": [{"ts": 7, "n": 1}, {"n": 2}], "list": [0, 6]}')) is None
+    )
     assert m.differ(server(recorded), server('{"items": [{"n": 1}], "list": [5]}')) == [
         "JSON diff:",
         "  $.items: expected 2 items, got 1",
@@ -113,7 +117,9 @@ def test_handshakes_closes_and_connection_counts() -> None:
     assert compare_sessions(recorded, Session([conversation(client("a"), path="/other")]), Matching.of())[0].detail == [
         "path: expected /ws, got /other"
     ]
-    (d,) = compare_sessions(recorded, Session([conversation(client("a"), close=Close(1008, "", "server"))]), Matching.of())
+    (d,) = compare_sessions(
+        recorded, Session([conversation(client("a"), close=Close(1008, "", "server"))]), Matching.of()
+    )
     assert d.what == "the close"
     assert compare_sessions(recorded, Session([]), Matching.of())[0].detail == ["only 0 connection(s) were opened"]
     two = Session([conversation(client("a")), conversation(client("b"))])

@@ -35,8 +35,13 @@ def node() -> str:
 
 async def run_node(url: str, replies: int, *messages: str) -> tuple[int, list[dict[str, Any]]]:
     process = await asyncio.create_subprocess_exec(
-        node(), str(PEER / "chat_client.mjs"), url, str(replies), *messages,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        node(),
+        str(PEER / "chat_client.mjs"),
+        url,
+        str(replies),
+        *messages,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 30)
     assert not err, err.decode()
@@ -114,7 +119,7 @@ async def test_node_ws_departing_from_the_cassette_fails_with_a_diff() -> None:
     session = await recorded_session()
     with pytest.raises(wt.ReplayMismatch) as failure:
         async with wt.serve(session) as url:
-            code, lines = await run_node(url + "/chat/lobby?user=ada", 2, "hello", "bin:0002ff")
+            _, lines = await run_node(url + "/chat/lobby?user=ada", 2, "hello", "bin:0002ff")
             assert lines[-1] == {"closed": 1008, "reason": "wskit.testing: not the recorded conversation"}
     assert str(failure.value).splitlines() == [
         "connection 1 (/chat/lobby?user=ada), message 4 of 9, from the client:",

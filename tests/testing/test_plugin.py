@@ -20,7 +20,7 @@ asyncio_default_test_loop_scope = function
 
 # A service under test (a wskit server whose reply format an environment variable changes),
 # and a test that records its own conversation with it against a cassette.
-CHAT_TEST = '''
+CHAT_TEST = """
 import os
 import pytest
 import wskit
@@ -50,7 +50,7 @@ async def test_chat(wskit_server, wskit_client, wskit_session):
     await client.stop(1000, "done")
 
 CONVERSATION = os.environ.get("CONVERSATION", "hello,bye").split(",")
-'''
+"""
 
 
 @pytest.fixture
@@ -70,10 +70,21 @@ def cassette(project: pytest.Pytester) -> Path:
 def test_once_records_a_missing_cassette_then_compares(project: pytest.Pytester) -> None:
     result = project.runpytest("--wskit-record=once")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["wskit: cassette record mode once", "*wskit cassettes*", "recorded */sessions/chat.jsonl (1 connection(s), 4 message(s))"])
+    result.stdout.fnmatch_lines(
+        [
+            "wskit: cassette record mode once",
+            "*wskit cassettes*",
+            "recorded */sessions/chat.jsonl (1 connection(s), 4 message(s))",
+        ]
+    )
     lines = [json.loads(line) for line in cassette(project).read_text().splitlines()]
     assert lines[1]["path"] == "/chat" and lines[1]["query"] == "token=***"
-    assert [m["data"] for m in lines if m.get("type") == "message"] == ["hello", "you said hello", "bye", "you said bye"]
+    assert [m["data"] for m in lines if m.get("type") == "message"] == [
+        "hello",
+        "you said hello",
+        "bye",
+        "you said bye",
+    ]
     assert lines[-1] == {**lines[-1], "type": "close", "code": 1000, "initiator": "client"}
     again = project.runpytest("--wskit-record=none")
     again.assert_outcomes(passed=1)
@@ -118,7 +129,9 @@ def test_none_fails_on_a_missing_cassette_and_is_the_default_under_ci(
     project.runpytest().stdout.fnmatch_lines(["wskit: cassette record mode once"])
 
 
-def test_new_adds_what_the_cassette_lacks_and_all_rewrites(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_adds_what_the_cassette_lacks_and_all_rewrites(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CONVERSATION", "hello")
     project.runpytest("--wskit-record=once").assert_outcomes(passed=1)
     monkeypatch.setenv("CONVERSATION", "hello,more")
@@ -136,7 +149,7 @@ def test_new_adds_what_the_cassette_lacks_and_all_rewrites(project: pytest.Pytes
     project.runpytest("--wskit-record=none").assert_outcomes(passed=1)
 
 
-REPLAY_TESTS = '''
+REPLAY_TESTS = """
 import asyncio
 import pytest
 import wskit
@@ -181,7 +194,7 @@ def test_plain_asyncio_run(wskit_session):
             await server.stop()
 
     asyncio.run(main())
-'''
+"""
 
 UPPER = """\
 {"wskit_session": 1, "created": "2025-01-01T00:00:00.000Z", "by": "hand", "connections": 1, "messages": 2}
@@ -224,7 +237,10 @@ def test_strict_mode_of_pytest_asyncio(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("content", "where"),
     [
-        ('{"wskit_session": 1}\n{"type": "connect", "conn": 1\n', "bad.jsonl:2: not valid JSON: Expecting ',' delimiter (column 30)"),
+        (
+            '{"wskit_session": 1}\n{"type": "connect", "conn": 1\n',
+            "bad.jsonl:2: not valid JSON: Expecting ',' delimiter (column 30)",
+        ),
         ('{"wskit_session": 7}\n', "bad.jsonl:1: unknown format version 7 (this wskit reads version 1)"),
         (
             '{"wskit_session": 1}\n{"type": "connect", "conn": 1}\n'

@@ -19,7 +19,7 @@ CASSETTE = """\
 {"type": "message", "conn": 2, "t": 0.011, "from": "client", "opcode": "text", "data": "{\\"a\\": 1}"}
 {"type": "message", "conn": 1, "t": 0.0125, "from": "server", "opcode": "binary", "data": "AAEC/w=="}
 {"type": "close", "conn": 1, "t": 0.02, "code": 1000, "reason": "bye", "initiator": "client"}
-"""
+"""  # noqa: E501  (one record a line, as in the file)
 
 
 def session() -> Session:
@@ -87,41 +87,74 @@ def broken(line: int, replacement: str) -> str:
     [
         ("", "chat.jsonl:1: empty file: a cassette starts with a header line"),
         (CASSETTE[:200], "chat.jsonl:2: not valid JSON: Unterminated string starting at (column 76)"),
-        (broken(4, '{"type": "message", "conn": 1, "t": 0.001, "from": "client", "opcode": "text", "data": "x"'),
-         "chat.jsonl:4: not valid JSON: Expecting ',' delimiter (column 91)"),
+        (
+            broken(4, '{"type": "message", "conn": 1, "t": 0.001, "from": "client", "opcode": "text", "data": "x"'),
+            "chat.jsonl:4: not valid JSON: Expecting ',' delimiter (column 91)",
+        ),
         (broken(1, '{"wskit_session": 2}'), "chat.jsonl:1: unknown format version 2 (this wskit reads version 1)"),
         (broken(1, '{"version": 1}'), 'chat.jsonl:1: the first line must be the header, {"wskit_session": 1, ...}'),
-        (broken(7, '{"type": "message", "conn": 1, "t": 0.0125, "from": "server", "opcode": "binary", "data": "AAEC?w=="}'),
-         "chat.jsonl:7: 'data' is not valid base64 (Only base64 data is allowed): 'AAEC?w=='"),
-        (broken(5, '{"type": "ping", "conn": 1, "t": 0.002, "from": "server", "data": "abc"}'),
-         "chat.jsonl:5: 'data' is not valid base64 (Incorrect padding): 'abc'"),
-        (broken(4, '{"type": "message", "conn": 3, "t": 0.001, "from": "client", "opcode": "text", "data": "x"}'),
-         "chat.jsonl:4: connection 3 has no connect line before this one"),
-        (broken(4, '{"type": "message", "conn": 1, "t": 0.001, "from": "nobody", "opcode": "text", "data": "x"}'),
-         "chat.jsonl:4: 'from' must be 'client' or 'server', not 'nobody'"),
-        (broken(4, '{"type": "message", "conn": 1, "t": -1, "from": "client", "opcode": "text", "data": "x"}'),
-         "chat.jsonl:4: 't' must be 0 or more, not -1"),
-        (broken(4, '{"type": "message", "conn": 1, "t": "soon", "from": "client", "opcode": "text", "data": "x"}'),
-         "chat.jsonl:4: 't' must be a number of seconds, not \"soon\""),
-        (broken(4, '{"type": "message", "conn": 1, "from": "client", "opcode": "hex", "data": "x"}'),
-         "chat.jsonl:4: 'opcode' must be 'text' or 'binary', not 'hex'"),
-        (broken(4, '{"type": "message", "conn": 1, "from": "client", "opcode": "text", "data": 5}'),
-         "chat.jsonl:4: 'data' must be text, not 5"),
-        (broken(4, '{"type": "message", "conn": true, "from": "client", "opcode": "text", "data": "x"}'),
-         "chat.jsonl:4: 'conn' must be a connection number, not true"),
-        (broken(4, '{"type": "hello", "conn": 1}'),
-         "chat.jsonl:4: unknown record type 'hello' (known: connect, message, ping, pong, close)"),
+        (
+            broken(
+                7,
+                '{"type": "message", "conn": 1, "t": 0.0125, "from": "server", "opcode": "binary", "data": "AAEC?w=="}',
+            ),
+            "chat.jsonl:7: 'data' is not valid base64 (Only base64 data is allowed): 'AAEC?w=='",
+        ),
+        (
+            broken(5, '{"type": "ping", "conn": 1, "t": 0.002, "from": "server", "data": "abc"}'),
+            "chat.jsonl:5: 'data' is not valid base64 (Incorrect padding): 'abc'",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 3, "t": 0.001, "from": "client", "opcode": "text", "data": "x"}'),
+            "chat.jsonl:4: connection 3 has no connect line before this one",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 1, "t": 0.001, "from": "nobody", "opcode": "text", "data": "x"}'),
+            "chat.jsonl:4: 'from' must be 'client' or 'server', not 'nobody'",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 1, "t": -1, "from": "client", "opcode": "text", "data": "x"}'),
+            "chat.jsonl:4: 't' must be 0 or more, not -1",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 1, "t": "soon", "from": "client", "opcode": "text", "data": "x"}'),
+            "chat.jsonl:4: 't' must be a number of seconds, not \"soon\"",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 1, "from": "client", "opcode": "hex", "data": "x"}'),
+            "chat.jsonl:4: 'opcode' must be 'text' or 'binary', not 'hex'",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": 1, "from": "client", "opcode": "text", "data": 5}'),
+            "chat.jsonl:4: 'data' must be text, not 5",
+        ),
+        (
+            broken(4, '{"type": "message", "conn": true, "from": "client", "opcode": "text", "data": "x"}'),
+            "chat.jsonl:4: 'conn' must be a connection number, not true",
+        ),
+        (
+            broken(4, '{"type": "hello", "conn": 1}'),
+            "chat.jsonl:4: unknown record type 'hello' (known: connect, message, ping, pong, close)",
+        ),
         (broken(4, '["a list"]'), "chat.jsonl:4: expected a JSON object, got list"),
         (broken(3, '{"type": "connect", "conn": 1}'), "chat.jsonl:3: connection 1 is opened twice (first on line 2)"),
-        (broken(3, '{"type": "connect", "conn": 2, "headers": {"origin": 1}}'),
-         "chat.jsonl:3: header 'origin' must have a string value, not 1"),
-        (CASSETTE + '{"type": "message", "conn": 1, "from": "client", "opcode": "text", "data": "late"}\n',
-         "chat.jsonl:9: connection 1 was closed on line 8"),
-        (broken(8, '{"type": "close", "conn": 1, "code": 1000, "initiator": "me"}'),
-         "chat.jsonl:8: 'initiator' must be 'client', 'server' or null, not 'me'"),
-        ('{"log": {"entries": []}}\n',
-         'chat.jsonl:1: the first line must be the header, {"wskit_session": 1, ...} (is this a HAR file? '
-         "name it .har or use Session.from_har)"),
+        (
+            broken(3, '{"type": "connect", "conn": 2, "headers": {"origin": 1}}'),
+            "chat.jsonl:3: header 'origin' must have a string value, not 1",
+        ),
+        (
+            CASSETTE + '{"type": "message", "conn": 1, "from": "client", "opcode": "text", "data": "late"}\n',
+            "chat.jsonl:9: connection 1 was closed on line 8",
+        ),
+        (
+            broken(8, '{"type": "close", "conn": 1, "code": 1000, "initiator": "me"}'),
+            "chat.jsonl:8: 'initiator' must be 'client', 'server' or null, not 'me'",
+        ),
+        (
+            '{"log": {"entries": []}}\n',
+            'chat.jsonl:1: the first line must be the header, {"wskit_session": 1, ...} (is this a HAR file? '
+            "name it .har or use Session.from_har)",
+        ),
     ],
 )
 def test_a_bad_cassette_names_its_file_and_line(tmp_path: Path, text: str, message: str) -> None:

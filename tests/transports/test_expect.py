@@ -24,9 +24,7 @@ async def server() -> AsyncIterator[wskit.WebsocketServerTransport]:
     async def command(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
         assert isinstance(frame, wskit.TextFrame)
         verb, _, arg = frame.text.partition(":")
-        if verb == "say":
-            await conn.send_text(arg)
-        elif verb == "json":
+        if verb == "say" or verb == "json":
             await conn.send_text(arg)
         elif verb == "bin":
             await conn.send_bytes((bytes(range(256)) * (int(arg) // 256 + 1))[: int(arg)])
@@ -102,7 +100,9 @@ async def test_timeouts_and_json_failures_say_why(client: wskit.WebsocketClientT
     with pytest.raises(AssertionError, match=r"got TEXT 'not json' \[8 chars\]: not JSON \(Expecting value"):
         await client.expect_json()
     await client.send_text("bin:10")
-    with pytest.raises(AssertionError, match=r"^expected a binary message of 640 bytes, got BINARY 00 01 .* \[10 bytes\]"):
+    with pytest.raises(
+        AssertionError, match=r"^expected a binary message of 640 bytes, got BINARY 00 01 .* \[10 bytes\]"
+    ):
         await client.expect_binary(length=640)
     with pytest.raises(TypeError):
         await client.expect_json({"a": 1}, match={"a": 1})
@@ -118,7 +118,9 @@ async def test_close_and_silence(client: wskit.WebsocketClientTransport) -> None
     await client.send_text("close:1008")
     with pytest.raises(AssertionError, match=r"^expected the close with 1008, got TEXT 'before the close'"):
         await client.expect_close(1008)
-    with pytest.raises(AssertionError, match=r"^expected the close with 1000, but the connection closed with 1008 'as asked'"):
+    with pytest.raises(
+        AssertionError, match=r"^expected the close with 1000, but the connection closed with 1008 'as asked'"
+    ):
         await client.expect_close(1000)
     with pytest.raises(AssertionError, match=r"^expected a text message, but the connection closed with 1008"):
         await client.expect_text()
@@ -170,7 +172,9 @@ async def test_the_buffer_is_bounded_and_says_when_it_dropped(client: wskit.Webs
     await client.send_text("burst:5")
     await eventually(lambda: client.connection is not None and client.connection.messages_in == 5)
     await asyncio.sleep(0.05)
-    with pytest.raises(AssertionError, match=r"^expected a text message, but 2 unread incoming message\(s\) were dropped"):
+    with pytest.raises(
+        AssertionError, match=r"^expected a text message, but 2 unread incoming message\(s\) were dropped"
+    ):
         await client.expect_text()
     assert [await client.expect_text() for _ in range(3)] == ["m2", "m3", "m4"]
 

@@ -173,8 +173,8 @@ class _Run:
     async def connect(self) -> None:
         conv = self.conv
         try:
-            headers = fill_headers(conv.handshake, self.secrets)
             url = self.url if "?" in self.url else _connect_url(self.url, fill_target(conv.handshake, self.secrets))
+            headers = fill_headers(conv.handshake, self.secrets)
         except MissingSecret as exc:
             self.fail("the handshake", None, None, [str(exc)])
             return
