@@ -12,7 +12,8 @@ A socket seen from both ends (a recording of a server and of its client, in
 one process) is recorded once, from the side that saw it first.
 
 A recording is bounded (``max_messages``, ``max_bytes``): past either, further
-messages are not kept, :attr:`Recording.truncated` is set and
+messages (and connections, each counting as one message) are not kept,
+:attr:`Recording.truncated` is set and
 :attr:`Recording.dropped` counts them (a cassette saved from it says
 ``"truncated": true``); the close is still recorded.
 """
@@ -106,6 +107,11 @@ class Recording(Session):
             self.add(target)
 
     # -- targets ----------------------------------------------------------------
+
+    @staticmethod
+    def accepts(target: Any) -> bool:
+        """Whether :meth:`add` can record ``target`` (a server, a client or a connection)."""
+        return isinstance(target, (wskit.WebsocketServerTransport, wskit.WebsocketClientTransport, wskit.Connection))
 
     def add(self, target: Any) -> Recording:
         """Record ``target`` too: a server (every connection from now on), a client, or one connection."""
@@ -220,6 +226,9 @@ class Recording(Session):
         live = _Live(conversation, side)
         if key is not None and key in self._sockets:
             live.ignored = True  # recorded from its other end already
+        elif len(self._conversations) >= self.max_messages:
+            live.ignored = True  # past the bounds: a connection counts as a message
+            self._truncate()
         else:
             if key is not None:
                 self._sockets.add(key)
@@ -240,6 +249,8 @@ class Recording(Session):
                 return  # it ended before we saw it open
             live = self._open(conn, side, event.time)
         if live.ignored:
+            if kind in (EventKind.DISCONNECTED, EventKind.REJECTED):
+                del self._live[conn]
             return
         self._drain()
         conversation = live.conversation
@@ -260,25 +271,29 @@ class Recording(Session):
                 "client" if initiator == "client" else "server" if initiator == "server" else None,
                 self._t(event.time),
             )
+            del self._live[conn]  # nothing more comes from it: do not keep the connection alive
         self._wake()
 
     def _keep(self, conversation: Conversation, step: Step) -> None:
         size = step.size
         if self._messages >= self.max_messages or self._bytes + size > self.max_bytes:
-            if not self.truncated:
-                logger.warning(
-                    "wskit.testing: recording truncated at %d messages / %d bytes (max_messages=%d, max_bytes=%d)",
-                    self._messages,
-                    self._bytes,
-                    self.max_messages,
-                    self.max_bytes,
-                )
-            self.truncated = True
-            self.dropped += 1
+            self._truncate()
             return
         self._messages += 1
         self._bytes += size
         conversation.steps.append(step)
+
+    def _truncate(self) -> None:
+        if not self.truncated:
+            logger.warning(
+                "wskit.testing: recording truncated at %d messages / %d bytes (max_messages=%d, max_bytes=%d)",
+                self._messages,
+                self._bytes,
+                self.max_messages,
+                self.max_bytes,
+            )
+        self.truncated = True
+        self.dropped += 1
 
     # -- wire frames --------------------------------------------------------------
 
