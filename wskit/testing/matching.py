@@ -292,6 +292,9 @@ class ReplayMismatch(AssertionError):
         super().__init__(first + more)
 
 
+ReplayMismatch.__module__ = "wskit.testing"  # tracebacks name it where it is imported from
+
+
 def message_number(conv: Conversation, step: Step) -> str:
     """``message 3 of 6``: the step's place among its conversation's messages."""
     messages = conv.messages
