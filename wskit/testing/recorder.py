@@ -38,6 +38,9 @@ __all__ = ["Recording", "record"]
 
 logger = logging.getLogger("wskit")
 MIB = 2**20
+_MESSAGE, _IN = EventKind.MESSAGE, Direction.IN
+#: who sent a message, by (recorded on the server side) == (it came in): False -> server, True -> client
+_SENDERS: tuple[Sender, Sender] = ("server", "client")
 
 
 @dataclass(slots=True)
@@ -241,28 +244,49 @@ class Recording(Session):
         if conn is None:
             return
         kind = event.kind
+        live = self._live.get(conn)
+        if kind is _MESSAGE and live is not None:  # the data path: kept short (it runs for every message)
+            raw = event.raw
+            if live.ignored or raw is None:
+                return
+            if self._taps:
+                self._drain()
+            moment = event.time
+            direction = event.direction
+            frames = live.frame_times.get(direction) if live.frame_times else None  # type: ignore[arg-type]
+            if frames:
+                moment = frames.popleft()
+            if live.controls:
+                self._place_controls(live, moment)
+            conversation = live.conversation
+            if conversation.close is None:
+                size = len(raw) if type(raw) is bytes or raw.isascii() else len(raw.encode())  # type: ignore[union-attr]
+                if self._messages >= self.max_messages or self._bytes + size > self.max_bytes:
+                    self._truncate()
+                else:
+                    self._messages += 1
+                    self._bytes += size
+                    sender: Sender = _SENDERS[(side == "server") == (direction is _IN)]
+                    conversation.steps.append(Step("message", sender, moment - self._t0, raw))
+            if self._waiters:
+                self._wake()
+            return
         if kind not in (EventKind.CONNECTED, EventKind.MESSAGE, EventKind.DISCONNECTED, EventKind.REJECTED):
             return
-        live = self._live.get(conn)
         if live is None:
             if kind is EventKind.DISCONNECTED:
                 return  # it ended before we saw it open
             live = self._open(conn, side, event.time)
+            if kind is _MESSAGE:
+                self._on_event(event, side)
+                return
         if live.ignored:
             if kind in (EventKind.DISCONNECTED, EventKind.REJECTED):
                 del self._live[conn]
             return
         self._drain()
         conversation = live.conversation
-        if kind is EventKind.MESSAGE and event.raw is not None:
-            moment = event.time
-            frames = live.frame_times.get(event.direction) if event.direction is not None else None
-            if frames:
-                moment = frames.popleft()
-            self._place_controls(live, moment)
-            if conversation.close is None:
-                self._keep(conversation, Step("message", live.sender(event.direction), self._t(moment), event.raw))
-        elif kind in (EventKind.DISCONNECTED, EventKind.REJECTED) and conversation.close is None:
+        if kind in (EventKind.DISCONNECTED, EventKind.REJECTED) and conversation.close is None:
             self._place_controls(live, None)
             initiator = (event.info or {}).get("initiator") if kind is EventKind.DISCONNECTED else "server"
             conversation.close = Close(
@@ -273,15 +297,6 @@ class Recording(Session):
             )
             del self._live[conn]  # nothing more comes from it: do not keep the connection alive
         self._wake()
-
-    def _keep(self, conversation: Conversation, step: Step) -> None:
-        size = step.size
-        if self._messages >= self.max_messages or self._bytes + size > self.max_bytes:
-            self._truncate()
-            return
-        self._messages += 1
-        self._bytes += size
-        conversation.steps.append(step)
 
     def _truncate(self) -> None:
         if not self.truncated:
