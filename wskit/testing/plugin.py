@@ -137,8 +137,8 @@ def wskit_session(request: pytest.FixtureRequest) -> Cassette:
     path_arg = options.pop("path", args[0] if args else None)
     base = Path(str(request.node.path)).parent
     path = base / path_arg if path_arg is not None else _default_path(request.node)
-    mode = mode_of(options.pop("record", None) or request.config.stash[_MODE], os.environ)
     try:
+        mode = mode_of(options.pop("record", None) or request.config.stash[_MODE], os.environ)
         cassette = Cassette(path, mode, **options)
     except (TypeError, ValueError) as exc:
         pytest.fail(f"@pytest.mark.wskit_cassette: {exc}", pytrace=False)
