@@ -30,6 +30,7 @@ from typing import Any, TypedDict
 
 from ._targets import role_of
 from ._text import wall_time
+from ._version import __version__
 from .events import Event, EventKind, format_details, format_summary
 from .frames import Frame
 
@@ -430,8 +431,6 @@ def har_message(sent: bool, wall_time: float, payload: str | bytes | None, *, te
 
 def har_log(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """A HAR 1.2 document holding ``entries`` (see :meth:`LogBuffer.export_har` for one entry's messages)."""
-    from . import __version__
-
     return {"log": {"version": "1.2", "creator": {"name": "wskit", "version": __version__}, "entries": entries}}
 
 

@@ -24,8 +24,9 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-import wskit
-
+from ..frames import TextFrame
+from ..serializers import RawSerializer
+from ..transports import WebSocketDisconnect, WebsocketServerParams, WebsocketServerTransport
 from .handshake import query_matches
 from .matching import Difference, Matcher, Matching, ReplayMismatch, message_number
 from .recorder import record
@@ -103,7 +104,7 @@ class _Fake:
         script = self.scripts.get(conn)
         if script is None or script.failed:
             return
-        data = frame.text if isinstance(frame, wskit.TextFrame) else bytes(frame.data)
+        data = frame.text if isinstance(frame, TextFrame) else bytes(frame.data)
         got = Step("message", "client", 0.0, data)
         if not script.group:
             self.differ(
@@ -143,7 +144,7 @@ class _Fake:
                     await script.conn.send_text(step.data)
                 else:
                     await script.conn.send_bytes(step.data)
-            except wskit.WebSocketDisconnect:
+            except WebSocketDisconnect:
                 return  # the client left: disconnected() reports it
             script.index += 1
             script.last_t, script.last_at = step.t, time.monotonic()
@@ -228,13 +229,13 @@ async def serve(
     matching = Matching.of(ignore, patterns, match, ordered)
     subprotocols = sorted({c.handshake.subprotocol for c in session.conversations if c.handshake.subprotocol})
     largest = max((s.size for s in session.messages), default=0)
-    params = wskit.WebsocketServerParams(
-        serializer=wskit.RawSerializer(binary="bytes"),
+    params = WebsocketServerParams(
+        serializer=RawSerializer(binary="bytes"),
         subprotocols=subprotocols or None,
         ping_interval=None,
         max_message_size=max(2**20, largest + 1),
     )
-    server = wskit.WebsocketServerTransport(params, host=host, port=port)
+    server = WebsocketServerTransport(params, host=host, port=port)
     fake = _Fake(session, matching, realtime)
     server.add_event_handler("on_client_connected", fake.connected)
     server.add_event_handler("on_frame", fake.frame)

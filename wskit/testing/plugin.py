@@ -7,7 +7,7 @@ only module of wskit that imports pytest.
 
 Fixtures:
 
-* ``wskit_server``: a started :class:`~wskit.WebsocketServerTransport` on
+* ``wskit_server``: a started :class:`~WebsocketServerTransport` on
   ``127.0.0.1`` and a free port, stopped after the test (override
   ``wskit_server_params`` to give it parameters);
 * ``wskit_client``: ``await wskit_client(url, params=None)`` starts a client,
@@ -37,8 +37,12 @@ from typing import Any
 
 import pytest
 
-import wskit
-
+from ..transports import (
+    WebsocketClientParams,
+    WebsocketClientTransport,
+    WebsocketServerParams,
+    WebsocketServerTransport,
+)
 from .cassette import RECORD_MODES, Cassette, MissingCassette, RecordMode, mode_of
 from .matching import ReplayMismatch
 from .session import CassetteError
@@ -150,15 +154,15 @@ def wskit_session(request: pytest.FixtureRequest) -> Cassette:
 
 
 @pytest.fixture
-def wskit_server_params() -> wskit.WebsocketServerParams | None:
+def wskit_server_params() -> WebsocketServerParams | None:
     """Parameters for ``wskit_server``; override this fixture to set them."""
     return None
 
 
 @_async_fixture
-async def wskit_server(wskit_server_params: wskit.WebsocketServerParams | None) -> AsyncIterator[Any]:
+async def wskit_server(wskit_server_params: WebsocketServerParams | None) -> AsyncIterator[Any]:
     """A started server on 127.0.0.1 and a free port, stopped after the test."""
-    server = wskit.WebsocketServerTransport(wskit_server_params, port=0)
+    server = WebsocketServerTransport(wskit_server_params, port=0)
     await server.start()
     try:
         yield server
@@ -167,12 +171,12 @@ async def wskit_server(wskit_server_params: wskit.WebsocketServerParams | None) 
 
 
 @_async_fixture
-async def wskit_client() -> AsyncIterator[Callable[..., Awaitable[wskit.WebsocketClientTransport]]]:
+async def wskit_client() -> AsyncIterator[Callable[..., Awaitable[WebsocketClientTransport]]]:
     """``await wskit_client(url, params=None)``: a started client, stopped after the test."""
-    clients: list[wskit.WebsocketClientTransport] = []
+    clients: list[WebsocketClientTransport] = []
 
-    async def connect(url: str, params: wskit.WebsocketClientParams | None = None) -> wskit.WebsocketClientTransport:
-        client = wskit.WebsocketClientTransport(url, params)
+    async def connect(url: str, params: WebsocketClientParams | None = None) -> WebsocketClientTransport:
+        client = WebsocketClientTransport(url, params)
         clients.append(client)
         await client.start()
         return client

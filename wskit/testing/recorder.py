@@ -28,9 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import wskit
-
 from ..events import Direction, Event, EventKind
+from ..transports import Connection, WebsocketClientTransport, WebsocketServerTransport
 from .handshake import handshake_of
 from .session import Close, Conversation, Sender, Session, Step
 
@@ -114,14 +113,14 @@ class Recording(Session):
     @staticmethod
     def accepts(target: Any) -> bool:
         """Whether :meth:`add` can record ``target`` (a server, a client or a connection)."""
-        return isinstance(target, (wskit.WebsocketServerTransport, wskit.WebsocketClientTransport, wskit.Connection))
+        return isinstance(target, (WebsocketServerTransport, WebsocketClientTransport, Connection))
 
     def add(self, target: Any) -> Recording:
         """Record ``target`` too: a server (every connection from now on), a client, or one connection."""
         self._recording = True
-        if isinstance(target, wskit.Connection):
+        if isinstance(target, Connection):
             transport = target.transport
-            side: Sender = "server" if isinstance(transport, wskit.WebsocketServerTransport) else "client"
+            side: Sender = "server" if isinstance(transport, WebsocketServerTransport) else "client"
 
             def on_event(event: Event) -> None:
                 if event.connection is target:
@@ -129,15 +128,15 @@ class Recording(Session):
 
             self._stops.append(transport.events.subscribe(on_event))
             if self.control_frames:
-                self._taps.append(wskit.wire.tap(target, emit=False, max_records=10_000))
+                self._taps.append(_tap(target))
             if target.close_code is None:
                 self._open(target, side, target.connected_at)
-        elif isinstance(target, (wskit.WebsocketServerTransport, wskit.WebsocketClientTransport)):
-            side = "server" if isinstance(target, wskit.WebsocketServerTransport) else "client"
+        elif isinstance(target, (WebsocketServerTransport, WebsocketClientTransport)):
+            side = "server" if isinstance(target, WebsocketServerTransport) else "client"
             self._stops.append(target.events.subscribe(lambda event: self._on_event(event, side)))
             if self.control_frames:
-                self._taps.append(wskit.wire.tap(target, emit=False, max_records=10_000))
-            if isinstance(target, wskit.WebsocketServerTransport):
+                self._taps.append(_tap(target))
+            if isinstance(target, WebsocketServerTransport):
                 current = list(target.clients)
             else:
                 current = [target.connection] if target.connection is not None else []
@@ -340,6 +339,13 @@ class Recording(Session):
             step = controls.popleft()
             if live.conversation.close is None:
                 live.conversation.steps.append(step)
+
+
+def _tap(target: Any) -> Any:
+    """A wire tap that emits no events, for the pings and pongs (wskit.wire, imported on first use)."""
+    from .. import wire
+
+    return wire.tap(target, emit=False, max_records=10_000)
 
 
 def record(

@@ -28,8 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import wskit
-
+from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
 from .handshake import MissingSecret, fill_headers, fill_target
 from .matching import Difference, Matcher, Matching, ReplayMismatch, _differ, message_number
 from .recorder import Recording
@@ -75,7 +74,7 @@ async def replay(
     match: Iterable[Matcher] | Matcher = (),
     ordered: bool = True,
     secrets: Mapping[str, str] | None = None,
-    params: wskit.WebsocketClientParams | None = None,
+    params: WebsocketClientParams | None = None,
     check: bool = True,
 ) -> ReplayResult:
     """Replay ``session``'s client side against the server at ``url`` and compare its answers.
@@ -149,7 +148,7 @@ class _Run:
         start: float,
         recording: Recording,
         secrets: Mapping[str, str] | None,
-        params: wskit.WebsocketClientParams | None,
+        params: WebsocketClientParams | None,
     ) -> None:
         self.conv = conv
         self.source = source
@@ -161,7 +160,7 @@ class _Run:
         self.recording = recording
         self.secrets = secrets
         self.params = params
-        self.client: wskit.WebsocketClientTransport | None = None
+        self.client: WebsocketClientTransport | None = None
         self.live: Conversation | None = None
         self.difference: Difference | None = None
         self.closed_by_us = False
@@ -178,7 +177,7 @@ class _Run:
         except MissingSecret as exc:
             self.fail("the handshake", None, None, [str(exc)])
             return
-        base = self.params or wskit.WebsocketClientParams()
+        base = self.params or WebsocketClientParams()
         largest = max((s.size for s in conv.steps), default=0)
         params = dataclasses.replace(
             base,
@@ -189,11 +188,11 @@ class _Run:
             ping_interval=None,
             max_message_size=None if base.max_message_size is None else max(base.max_message_size, largest + 1),
         )
-        self.client = client = wskit.WebsocketClientTransport(url, params)
+        self.client = client = WebsocketClientTransport(url, params)
         self.recording.add(client)
         try:
             await client.start()
-        except wskit.ConnectError as exc:
+        except ConnectError as exc:
             self.fail("the handshake", None, None, [str(exc)])
             return
         assert client.connection is not None
@@ -241,7 +240,7 @@ class _Run:
                         await conn.send_bytes(step.data)
                 elif step.kind == "ping":
                     await conn.ping(step.data, timeout=self.timeout)
-            except wskit.WebSocketDisconnect:
+            except WebSocketDisconnect:
                 self._closed_early(step)
                 return
             except TimeoutError:

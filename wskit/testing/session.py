@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from .._version import __version__
 from ..events import Event, EventKind
 
 __all__ = [
@@ -267,7 +268,7 @@ class Session:
         header: dict[str, Any] = {
             "wskit_session": FORMAT_VERSION,
             "created": _iso(self.created),
-            "by": f"wskit {_version()}",
+            "by": f"wskit {__version__}",
             "connections": len(conversations),
             "messages": sum(len(c.messages) for c in conversations),
         }
@@ -398,12 +399,6 @@ class Session:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(self.to_har(base_url), ensure_ascii=False, indent=1), encoding="utf-8")
         return target
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
 
 
 # -- reading ------------------------------------------------------------------------
