@@ -14,12 +14,13 @@ connections themselves.
 """
 
 from .cassette import RECORD_MODES, Cassette, MissingCassette, RecordMode
+from .conversation import CassetteError, Close, Conversation, Handshake, Step
 from .fake import serve
 from .handshake import MissingSecret
 from .matching import Difference, Matcher, Matching, ReplayMismatch, binary_length
 from .recorder import Recording, record
 from .replay import ReplayResult, replay
-from .session import FORMAT_VERSION, CassetteError, Close, Conversation, Handshake, Session, Step
+from .session import FORMAT_VERSION, Session
 
 # ``pytest -p wskit.testing`` from a checkout where the entry point is not installed:
 # pytest registers this package, then loads the plugin module named here.

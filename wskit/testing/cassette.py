@@ -31,11 +31,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from .conversation import Conversation
 from .fake import serve
 from .matching import Matcher, Matching, ReplayMismatch, compare_sessions
 from .recorder import Recording
 from .replay import ReplayResult, replay
-from .session import Conversation, Session
+from .session import Session
 
 __all__ = ["RECORD_MODES", "Cassette", "MissingCassette", "RecordMode", "default_mode", "mode_of"]
 

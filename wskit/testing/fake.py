@@ -27,10 +27,11 @@ from typing import Any
 from ..frames import TextFrame
 from ..serializers import RawSerializer
 from ..transports import WebSocketDisconnect, WebsocketServerParams, WebsocketServerTransport
+from .conversation import Close, Conversation, Handshake, Step
 from .handshake import query_matches
 from .matching import Difference, Matcher, Matching, ReplayMismatch, message_number
 from .recorder import record
-from .session import Close, Conversation, Handshake, Session, Step
+from .session import Session
 
 __all__ = ["serve"]
 

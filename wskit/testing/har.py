@@ -13,22 +13,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..eventlog import har_log, har_message
+from .conversation import CassetteError, Conversation, Handshake, Sender, Step
 from .handshake import keep_headers, mask_query
-from .session import CassetteError, Conversation, Handshake, Session, Step
-
-if TYPE_CHECKING:
-    from .session import Sender
 
 __all__ = ["parse_har", "session_to_har"]
 
 
-def parse_har(har: str | dict[str, Any], source: str) -> Session:
-    """The WebSocket entries of a HAR document (text or parsed) as a :class:`Session`.
+def parse_har(har: str | dict[str, Any], source: str) -> tuple[list[Conversation], float]:
+    """The WebSocket entries of a HAR document (text or parsed) as conversations.
+
+    Returns:
+        the conversations, in the order of their entries, with times relative
+        to the first one's start; and that start (epoch seconds), the
+        session's ``created``.
 
     Raises:
         CassetteError: not JSON (with the line), not a HAR, a message that is
@@ -62,7 +65,7 @@ def parse_har(har: str | dict[str, Any], source: str) -> Session:
         conv.t -= base
         for step in conv.steps:
             step.t -= base
-    return Session([c for _, c in conversations], created=base, source=source)
+    return [c for _, c in conversations], base
 
 
 def _is_websocket(entry: dict[str, Any]) -> bool:
@@ -150,19 +153,27 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return out
 
 
-def session_to_har(session: Session, base_url: str = "ws://localhost") -> dict[str, Any]:
-    """``session`` as a HAR document: one WebSocket entry per conversation, as DevTools writes them."""
+def session_to_har(
+    conversations: Iterable[Conversation], created: float, base_url: str = "ws://localhost"
+) -> dict[str, Any]:
+    """A HAR document with one WebSocket entry per conversation, as DevTools writes them.
+
+    Args:
+        conversations: the session's conversations.
+        created: the session's start (epoch seconds); conversation and step times are relative to it.
+        base_url: scheme and host the entries' URLs start with.
+    """
     base = base_url.rstrip("/")
     entries = []
-    for conv in session.conversations:
+    for conv in conversations:
         hs = conv.handshake
-        started = session.created + conv.t
+        started = created + conv.t
         headers = [{"name": k, "value": v} for k, v in hs.headers.items()]
         response_headers = [{"name": "Upgrade", "value": "websocket"}, {"name": "Connection", "value": "Upgrade"}]
         if hs.subprotocol:
             response_headers.append({"name": "Sec-WebSocket-Protocol", "value": hs.subprotocol})
         messages = [
-            har_message(s.sender == "client", session.created + s.t, s.data, text=isinstance(s.data, str))
+            har_message(s.sender == "client", created + s.t, s.data, text=isinstance(s.data, str))
             for s in conv.messages
         ]
         entries.append(

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import jsondiff
+from .conversation import Close, Conversation, Step
 from .handshake import query_matches
-from .session import Close, Conversation, Session, Step
+from .session import Session
 
 __all__ = ["Difference", "Matcher", "Matching", "ReplayMismatch", "binary_length", "compare_sessions"]
 

@@ -44,8 +44,8 @@ from ..transports import (
     WebsocketServerTransport,
 )
 from .cassette import RECORD_MODES, Cassette, MissingCassette, RecordMode, mode_of
+from .conversation import CassetteError
 from .matching import ReplayMismatch
-from .session import CassetteError
 
 __all__ = [
     "pytest_addoption",

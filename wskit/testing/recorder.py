@@ -30,8 +30,9 @@ from typing import Any
 
 from ..events import Direction, Event, EventKind
 from ..transports import Connection, WebsocketClientTransport, WebsocketServerTransport
+from .conversation import Close, Conversation, Sender, Step
 from .handshake import handshake_of
-from .session import Close, Conversation, Sender, Session, Step
+from .session import Session
 
 __all__ = ["Recording", "record"]
 

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
+from .conversation import Close, Conversation, Step
 from .handshake import MissingSecret, fill_headers, fill_target
 from .matching import Difference, Matcher, Matching, ReplayMismatch, _differ, message_number
 from .recorder import Recording
-from .session import Close, Conversation, Session, Step
+from .session import Session
 
 __all__ = ["ReplayResult", "replay"]
 

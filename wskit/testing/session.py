@@ -1,10 +1,12 @@
 """A recorded WebSocket session, and its file: a cassette in JSON Lines.
 
-A :class:`Session` holds one or more :class:`Conversation` s (one per
-connection), each with its opening :class:`Handshake`, its :class:`Step` s in
-order (messages, pings, pongs) and its :class:`Close`. Directions are named
-by who sent (``"client"`` or ``"server"``), not "in"/"out", so a cassette reads
-the same whichever side recorded it.
+A :class:`Session` holds one or more conversations (one per connection), each
+with its opening handshake, its steps in order (messages, pings, pongs) and
+its close (the model is in :mod:`wskit.testing.conversation`). Directions are
+named by who sent (``"client"`` or ``"server"``), not "in"/"out", so a
+cassette reads the same whichever side recorded it. :meth:`Session.load`
+reads a HAR file too, and :meth:`Session.to_har` writes one
+(:mod:`wskit.testing.har`).
 
 The file is JSON Lines, one record a line, so a changed reply is a one-line
 diff in review::
@@ -30,166 +32,17 @@ import heapq
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from .._version import __version__
-from ..events import Event, EventKind
+from .conversation import SENDERS, CassetteError, Close, Conversation, Handshake, Sender, Step, StepKind
+from .har import parse_har, session_to_har
 
-__all__ = [
-    "FORMAT_VERSION",
-    "CassetteError",
-    "Close",
-    "Conversation",
-    "Handshake",
-    "Sender",
-    "Session",
-    "Step",
-    "StepKind",
-]
+__all__ = ["FORMAT_VERSION", "Session"]
 
 #: The cassette format this wskit writes and reads.
 FORMAT_VERSION = 1
-
-Sender = Literal["client", "server"]
-StepKind = Literal["message", "ping", "pong"]
-_SENDERS = ("client", "server")
-
-
-class CassetteError(ValueError):
-    """A cassette (or HAR file) that cannot be read: the message names the file and line.
-
-    Attributes:
-        source: the file name (or ``"<string>"``).
-        line: the 1-based line number, when one applies.
-    """
-
-    def __init__(self, source: str, line: int | None, message: str) -> None:
-        self.source = source
-        self.line = line
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {message}")
-
-
-@dataclass(slots=True)
-class Handshake:
-    """The opening handshake (RFC 6455 §4.1) as a test needs it.
-
-    Attributes:
-        path: the request path (``/items/foo/ws``).
-        query: the query string, secrets masked (``token=***&q=5``).
-        subprotocol: the subprotocol the server chose, if any.
-        headers: request headers worth replaying (``origin``, ``authorization``,
-            ``cookie``, custom ones), lower-case names, secrets masked; the
-            handshake's own mechanics (``sec-websocket-key`` …) are left out.
-        status: the HTTP status of the answer (101 when upgraded).
-    """
-
-    path: str = "/"
-    query: str = ""
-    subprotocol: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    status: int = 101
-
-    @property
-    def target(self) -> str:
-        """Path and query, as in the request line."""
-        return f"{self.path}?{self.query}" if self.query else self.path
-
-
-@dataclass(slots=True)
-class Step:
-    """One message or control frame of a conversation.
-
-    Attributes:
-        kind: ``"message"``, ``"ping"`` or ``"pong"``.
-        sender: ``"client"`` or ``"server"``.
-        t: seconds since the session started.
-        data: a text message's ``str``; a binary message's (or a ping's, a pong's) ``bytes``.
-        line: the cassette line it was read from (``None`` when recorded live).
-    """
-
-    kind: StepKind
-    sender: Sender
-    t: float
-    data: str | bytes
-    line: int | None = None
-
-    @property
-    def opcode(self) -> str:
-        """``TEXT``, ``BINARY``, ``PING`` or ``PONG``, as the event log names them."""
-        if self.kind == "message":
-            return "TEXT" if isinstance(self.data, str) else "BINARY"
-        return self.kind.upper()
-
-    @property
-    def size(self) -> int:
-        """Payload bytes (UTF-8 length for text)."""
-        return len(self.data.encode()) if isinstance(self.data, str) else len(self.data)
-
-    def describe(self) -> str:
-        """The step as the event log shows a message: ``TEXT 'hi' [2 bytes]``."""
-        if self.kind == "message":
-            return Event(EventKind.MESSAGE, None, raw=self.data, size=self.size).details()
-        info = {"opcode": self.opcode, "length": self.size}
-        return Event(EventKind.WIRE, None, raw=self.data, size=self.size, info=info).details()
-
-    def __str__(self) -> str:
-        return f"{self.sender} {self.describe()}"
-
-
-@dataclass(slots=True)
-class Close:
-    """How a conversation ended (RFC 6455 §7).
-
-    Attributes:
-        code: the close code exchanged (1006: TCP dropped with no close frame).
-        reason: the close reason.
-        initiator: which side started the closing handshake, if known.
-        t: seconds since the session started.
-        line: the cassette line it was read from.
-    """
-
-    code: int | None
-    reason: str = ""
-    initiator: Sender | None = None
-    t: float = 0.0
-    line: int | None = None
-
-    def __str__(self) -> str:
-        who = f" by the {self.initiator}" if self.initiator else ""
-        reason = f" {self.reason!r}" if self.reason else ""
-        return f"close {self.code}{reason}{who}"
-
-
-@dataclass(slots=True)
-class Conversation:
-    """One connection's part of a session.
-
-    Attributes:
-        id: its number in the session (``conn`` in the file), from 1.
-        handshake: how it opened.
-        t: when it opened, seconds since the session started.
-        steps: messages and control frames, in order.
-        close: how it ended (``None`` while open or when not recorded).
-        line: the cassette line of its ``connect`` record.
-    """
-
-    id: int
-    handshake: Handshake = field(default_factory=Handshake)
-    t: float = 0.0
-    steps: list[Step] = field(default_factory=list)
-    close: Close | None = None
-    line: int | None = None
-
-    @property
-    def messages(self) -> list[Step]:
-        """The messages only (no pings or pongs)."""
-        return [s for s in self.steps if s.kind == "message"]
-
-    def __str__(self) -> str:
-        return f"connection {self.id} ({self.handshake.target})"
 
 
 def _b64(data: bytes) -> str:
@@ -359,9 +212,7 @@ class Session:
         except UnicodeDecodeError as exc:
             raise CassetteError(str(path), None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         if target.suffix.lower() == ".har":
-            from .har import parse_har
-
-            return parse_har(text, str(path))
+            return cls.from_har(text, str(path))
         return _parse(text, str(path))
 
     # -- HAR ----------------------------------------------------------------------
@@ -378,20 +229,17 @@ class Session:
             CassetteError: not a HAR, or one with no WebSocket entry.
         """
         __tracebackhide__ = True
-        from .har import parse_har
-
-        if isinstance(har, dict):
-            return parse_har(har, source or "<HAR>")
-        if isinstance(har, str) and har.lstrip().startswith("{"):
-            return parse_har(har, source or "<HAR>")
-        path = Path(har)
-        return parse_har(path.read_text(encoding="utf-8"), source or str(path))
+        document: str | dict[str, Any]
+        if isinstance(har, dict) or (isinstance(har, str) and har.lstrip().startswith("{")):
+            document, source = har, source or "<HAR>"
+        else:  # a path
+            document, source = Path(har).read_text(encoding="utf-8"), source or str(har)
+        conversations, created = parse_har(document, source)
+        return Session(conversations, created=created, source=source)
 
     def to_har(self, base_url: str = "ws://localhost") -> dict[str, Any]:
         """This session as a HAR document (one WebSocket entry per conversation), as DevTools saves it."""
-        from .har import session_to_har
-
-        return session_to_har(self, base_url)
+        return session_to_har(self.conversations, self.created, base_url)
 
     def save_har(self, path: str | Path, base_url: str = "ws://localhost") -> Path:
         """Write :meth:`to_har` to ``path``."""
@@ -446,7 +294,7 @@ class _Line:
     def sender(self, key: str = "from") -> Sender:
         __tracebackhide__ = True
         value = self.get(key, str, what="'client' or 'server'")
-        if value not in _SENDERS:
+        if value not in SENDERS:
             raise self.error(f"{key!r} must be 'client' or 'server', not {value!r}")
         return cast(Sender, value)
 
@@ -533,7 +381,7 @@ def _parse(text: str, source: str) -> Session:
             conv.steps.append(Step(step_kind, line.sender(), line.time(), line.base64("data"), line.number))
         elif kind == "close":
             initiator = line.get("initiator", (str, type(None)), None)
-            if initiator is not None and initiator not in _SENDERS:
+            if initiator is not None and initiator not in SENDERS:
                 raise line.error(f"'initiator' must be 'client', 'server' or null, not {initiator!r}")
             conv.close = Close(
                 code=line.get("code", (int, type(None)), None),
