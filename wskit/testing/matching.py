@@ -36,7 +36,15 @@ from .conversation import Close, Conversation, Step
 from .handshake import query_matches
 from .session import Session
 
-__all__ = ["Difference", "Matcher", "Matching", "ReplayMismatch", "binary_length", "compare_sessions"]
+__all__ = [
+    "Difference",
+    "Matcher",
+    "Matching",
+    "ReplayMismatch",
+    "binary_length",
+    "compare_sessions",
+    "step_differences",
+]
 
 #: ``matcher(expected, got)``: ``True`` accepts, ``False`` rejects, ``None`` defers.
 Matcher = Callable[[Step, Step], "bool | None"]
@@ -326,7 +334,7 @@ def compare_conversation(
                 why = f"the {got.close}" if got.close is not None else "nothing more was received"
                 out.append(Difference(expected, message_number(expected, step), step, None, [f"({why})"], source))
                 return out
-            how = _differ(matching, step, have[i])
+            how = step_differences(matching, step, have[i])
             if how is not None:
                 out.append(Difference(expected, message_number(expected, step), step, have[i], how, source))
                 return out
@@ -334,12 +342,12 @@ def compare_conversation(
     else:
         extras = list(have)
         for step in want:
-            index = next((i for i, g in enumerate(extras) if _differ(matching, step, g) is None), None)
+            index = next((i for i, g in enumerate(extras) if step_differences(matching, step, g) is None), None)
             if index is None:
                 nearest = next((g for g in extras if g.sender == step.sender), None)
                 detail = ["(no received message matches it, in any order)"]
                 if nearest is not None:
-                    detail += _differ(matching, step, nearest) or []
+                    detail += step_differences(matching, step, nearest) or []
                 out.append(Difference(expected, message_number(expected, step), step, nearest, detail, source))
                 return out
             del extras[index]
@@ -353,7 +361,8 @@ def compare_conversation(
     return out
 
 
-def _differ(matching: Matching, expected: Step, got: Step) -> list[str] | None:
+def step_differences(matching: Matching, expected: Step, got: Step) -> list[str] | None:
+    """How ``got`` departs from the recorded ``expected`` step (another sender first), or ``None`` when it matches."""
     if expected.sender != got.sender:
         return [f"expected a message from the {expected.sender}, got one from the {got.sender}"]
     return matching.differ(expected, got)

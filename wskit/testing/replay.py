@@ -31,7 +31,7 @@ from typing import Any
 from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
 from .conversation import Close, Conversation, Step
 from .handshake import MissingSecret, fill_headers, fill_target
-from .matching import Difference, Matcher, Matching, ReplayMismatch, _differ, message_number
+from .matching import Difference, Matcher, Matching, ReplayMismatch, message_number, step_differences
 from .recorder import Recording
 from .session import Session
 
@@ -276,7 +276,7 @@ class _Run:
     def _compare_upto(self, compared: int, upto: int, server_steps: list[Step]) -> int:
         received = self._received()
         for i in range(compared, upto):
-            detail = _differ(self.matching, server_steps[i], received[i])
+            detail = step_differences(self.matching, server_steps[i], received[i])
             if detail is not None:
                 self.fail(message_number(self.conv, server_steps[i]), server_steps[i], received[i], detail)
                 return i
@@ -285,12 +285,12 @@ class _Run:
     def _compare_unordered(self, server_steps: list[Step]) -> None:
         left = list(self._received())
         for step in server_steps:
-            index = next((i for i, g in enumerate(left) if _differ(self.matching, step, g) is None), None)
+            index = next((i for i, g in enumerate(left) if step_differences(self.matching, step, g) is None), None)
             if index is None:
                 nearest = left[0] if left else None
                 detail = ["(no received message matches it, in any order)"]
                 if nearest is not None:
-                    detail += _differ(self.matching, step, nearest) or []
+                    detail += step_differences(self.matching, step, nearest) or []
                 self.fail(message_number(self.conv, step), step, nearest, detail)
                 return
             del left[index]
