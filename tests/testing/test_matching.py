@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wskit.testing import Close, Conversation, Handshake, Matching, ReplayMismatch, Session, Step, binary_length
-from wskit.testing.matching import compare_sessions
+from wskit.testing._matching import compare_sessions
 
 
 def server(data: str | bytes, line: int | None = None) -> Step:

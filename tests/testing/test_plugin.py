@@ -271,7 +271,7 @@ def test_a_bad_cassette_fails_with_its_file_and_line(pytester: pytest.Pytester, 
     result.assert_outcomes(failed=2)
     output = result.stdout.str()
     assert output.count(f"{pytester.path / where}") == 2 if where.startswith("/") else output.count(where) >= 2
-    assert "wskit/testing/session.py" not in output  # the parser's frames are hidden
+    assert "wskit/testing/_session.py" not in output  # the parser's frames are hidden
 
 
 def test_a_bad_marker_says_so(pytester: pytest.Pytester) -> None:

@@ -12,7 +12,7 @@ Fixtures:
   ``wskit_server_params`` to give it parameters);
 * ``wskit_client``: ``await wskit_client(url, params=None)`` starts a client,
   stopped after the test;
-* ``wskit_session``: the test's :class:`~wskit.testing.cassette.Cassette`:
+* ``wskit_session``: the test's :class:`~wskit.testing.Cassette`:
   ``wskit_session.record(client)`` records the test's own conversation, which
   is compared with the cassette when the test ends (or written, as the record
   mode says); ``await wskit_session.replay(url)`` replays the cassette;
@@ -43,9 +43,9 @@ from ..transports import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from .cassette import RECORD_MODES, Cassette, MissingCassette, RecordMode, mode_of
-from .conversation import CassetteError
-from .matching import ReplayMismatch
+from ._cassette import RECORD_MODES, Cassette, MissingCassette, RecordMode, mode_of
+from ._conversation import CassetteError
+from ._matching import ReplayMismatch
 
 __all__ = [
     "pytest_addoption",

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from ..redact import MASK, is_secret
-from .conversation import Handshake
+from ._conversation import Handshake
 
 __all__ = [
     "MissingSecret",

@@ -6,7 +6,7 @@ subprotocol, then walks the conversation: a client message is sent once the
 server messages recorded before it have arrived (and, with
 ``realtime=True``, not before its recorded moment); each server message is
 compared with the recorded one as it arrives (see
-:mod:`wskit.testing.matching`). The recorded close is replayed too: the client
+:class:`~wskit.testing.Matching`). The recorded close is replayed too: the client
 closes with the recorded code, or waits for the server to close and checks
 its code. The first difference stops the replay and raises
 :class:`~wskit.testing.ReplayMismatch`, whose text names the cassette line,
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
-from .conversation import Close, Conversation, Step
-from .handshake import MissingSecret, fill_headers, fill_target
-from .matching import Difference, Matcher, Matching, ReplayMismatch, message_number, step_differences
-from .recorder import Recording
-from .session import Session
+from ._conversation import Close, Conversation, Step
+from ._handshake import MissingSecret, fill_headers, fill_target
+from ._matching import Difference, Matcher, Matching, ReplayMismatch, message_number, step_differences
+from ._recorder import Recording
+from ._session import Session
 
 __all__ = ["ReplayResult", "replay"]
 
@@ -88,7 +88,7 @@ async def replay(
         realtime: send with the recorded pacing; by default as fast as the
             server answers.
         timeout: seconds to wait for each expected server message (and close).
-        ignore, patterns, match, ordered: how answers are compared (see :mod:`wskit.testing.matching`).
+        ignore, patterns, match, ordered: how answers are compared (see :class:`~wskit.testing.Matching`).
         secrets: values for what the cassette masked, by query parameter or
             header name (``{"token": "s3cret"}``).
         params: client parameters to start from (headers and subprotocols

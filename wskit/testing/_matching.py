@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import jsondiff
-from .conversation import Close, Conversation, Step
-from .handshake import query_matches
-from .session import Session
+from ._conversation import Close, Conversation, Step
+from ._handshake import query_matches
+from ._session import Session
 
 __all__ = [
     "Difference",

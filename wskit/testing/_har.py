@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..eventlog import har_log, har_message
-from .conversation import CassetteError, Conversation, Handshake, Sender, Step
-from .handshake import keep_headers, mask_query
+from ._conversation import CassetteError, Conversation, Handshake, Sender, Step
+from ._handshake import keep_headers, mask_query
 
 __all__ = ["parse_har", "session_to_har"]
 

@@ -6,7 +6,7 @@ matching query: masked values match anything); the fake sends the server
 messages recorded before the client's first message, then answers each
 recorded client message with the server messages recorded after it, and
 closes where the server closed. A client message that is not the recorded
-one (see :mod:`wskit.testing.matching`) is a difference: the fake closes that
+one (see :class:`~wskit.testing.Matching`) is a difference: the fake closes that
 connection with 1008 and, when the ``async with`` block ends, raises
 :class:`~wskit.testing.ReplayMismatch` with the diff. So do a connection
 nobody recorded, a conversation left unfinished, a recorded conversation
@@ -27,11 +27,11 @@ from typing import Any
 from ..frames import TextFrame
 from ..serializers import RawSerializer
 from ..transports import WebSocketDisconnect, WebsocketServerParams, WebsocketServerTransport
-from .conversation import Close, Conversation, Handshake, Step
-from .handshake import query_matches
-from .matching import Difference, Matcher, Matching, ReplayMismatch, message_number
-from .recorder import record
-from .session import Session
+from ._conversation import Close, Conversation, Handshake, Step
+from ._handshake import query_matches
+from ._matching import Difference, Matcher, Matching, ReplayMismatch, message_number
+from ._recorder import record
+from ._session import Session
 
 __all__ = ["serve"]
 
@@ -221,7 +221,7 @@ async def serve(
         session: the cassette.
         host, port: where to listen (loopback and a free port by default).
         realtime: answer with the recorded pacing; by default at once.
-        ignore, patterns, match, ordered: how client messages are compared (see :mod:`wskit.testing.matching`).
+        ignore, patterns, match, ordered: how client messages are compared (see :class:`~wskit.testing.Matching`).
         settle: at the end of the block, how long clients still mid-conversation may take to finish.
 
     Raises:

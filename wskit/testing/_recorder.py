@@ -30,9 +30,9 @@ from typing import Any
 
 from ..events import Direction, Event, EventKind
 from ..transports import Connection, WebsocketClientTransport, WebsocketServerTransport
-from .conversation import Close, Conversation, Sender, Step
-from .handshake import handshake_of
-from .session import Session
+from ._conversation import Close, Conversation, Sender, Step
+from ._handshake import handshake_of
+from ._session import Session
 
 __all__ = ["Recording", "record"]
 

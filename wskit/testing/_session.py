@@ -2,11 +2,11 @@
 
 A :class:`Session` holds one or more conversations (one per connection), each
 with its opening handshake, its steps in order (messages, pings, pongs) and
-its close (the model is in :mod:`wskit.testing.conversation`). Directions are
+its close (the model is in ``_conversation.py``). Directions are
 named by who sent (``"client"`` or ``"server"``), not "in"/"out", so a
 cassette reads the same whichever side recorded it. :meth:`Session.load`
 reads a HAR file too, and :meth:`Session.to_har` writes one
-(:mod:`wskit.testing.har`).
+(``_har.py``).
 
 The file is JSON Lines, one record a line, so a changed reply is a one-line
 diff in review::
@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from .._version import __version__
-from .conversation import SENDERS, CassetteError, Close, Conversation, Handshake, Sender, Step, StepKind
-from .har import parse_har, session_to_har
+from ._conversation import SENDERS, CassetteError, Close, Conversation, Handshake, Sender, Step, StepKind
+from ._har import parse_har, session_to_har
 
 __all__ = ["FORMAT_VERSION", "Session"]
 

@@ -31,12 +31,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from .conversation import Conversation
-from .fake import serve
-from .matching import Matcher, Matching, ReplayMismatch, compare_sessions
-from .recorder import Recording
-from .replay import ReplayResult, replay
-from .session import Session
+from ._conversation import Conversation
+from ._fake import serve
+from ._matching import Matcher, Matching, ReplayMismatch, compare_sessions
+from ._recorder import Recording
+from ._replay import ReplayResult, replay
+from ._session import Session
 
 __all__ = ["RECORD_MODES", "Cassette", "MissingCassette", "RecordMode", "default_mode", "mode_of"]
 
@@ -60,7 +60,7 @@ class Cassette:
     Args:
         path: the cassette file (JSON Lines; ``.har`` files are read as HAR).
         mode: the record mode (see the module docstring).
-        ignore, patterns, match, ordered: how sessions are compared (:mod:`wskit.testing.matching`).
+        ignore, patterns, match, ordered: how sessions are compared (:class:`~wskit.testing.Matching`).
         secrets: values for what the cassette masked, for replays (``{"token": ...}``).
     """
 
