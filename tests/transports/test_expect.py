@@ -80,10 +80,10 @@ async def test_a_failure_shows_what_arrived_instead(client: wskit.WebsocketClien
     with pytest.raises(AssertionError) as failure:
         await client.expect_text("three")
     lines = str(failure.value).splitlines()
-    assert lines[0] == "expected TEXT 'three', got TEXT 'two' [3 chars]"
+    assert lines[0] == "expected TEXT 'three', got TEXT 'two' [3 bytes]"
     assert lines[1] == "last messages received (newest last):"
-    assert re.fullmatch(r"  \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'one' \[3 chars\]", lines[2])
-    assert re.fullmatch(r"> \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'two' \[3 chars\]", lines[3])
+    assert re.fullmatch(r"  \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'one' \[3 bytes\]", lines[2])
+    assert re.fullmatch(r"> \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'two' \[3 bytes\]", lines[3])
 
 
 async def test_timeouts_and_json_failures_say_why(client: wskit.WebsocketClientTransport) -> None:
@@ -93,11 +93,11 @@ async def test_timeouts_and_json_failures_say_why(client: wskit.WebsocketClientT
     with pytest.raises(AssertionError) as failure:
         await client.expect_json(match={"user": {"name": "bob"}})
     assert str(failure.value).splitlines()[:2] == [
-        'expected JSON {"user":{"name":"bob"}} (subset), got TEXT \'{"user": {"name": "ada", "id": 1}}\' [34 chars]:',
+        'expected JSON {"user":{"name":"bob"}} (subset), got TEXT \'{"user": {"name": "ada", "id": 1}}\' [34 bytes]:',
         '  $.user.name: expected "bob", got "ada"',
     ]
     await client.send_text("say:not json")
-    with pytest.raises(AssertionError, match=r"got TEXT 'not json' \[8 chars\]: not JSON \(Expecting value"):
+    with pytest.raises(AssertionError, match=r"got TEXT 'not json' \[8 bytes\]: not JSON \(Expecting value"):
         await client.expect_json()
     await client.send_text("bin:10")
     with pytest.raises(

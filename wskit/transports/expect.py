@@ -100,7 +100,7 @@ class _Inbox:
 
 
 def _describe(event: Event) -> str:
-    """What one message looks like in the event log: ``TEXT 'hi' [2 chars]``."""
+    """What one message looks like in the event log: ``TEXT 'hi' [2 bytes]``."""
     return event.details()
 
 
