@@ -7,7 +7,7 @@ only module of wskit that imports pytest.
 
 Fixtures:
 
-* ``wskit_server``: a started :class:`~WebsocketServerTransport` on
+* ``wskit_server``: a started :class:`~wskit.WebsocketServerTransport` on
   ``127.0.0.1`` and a free port, stopped after the test (override
   ``wskit_server_params`` to give it parameters);
 * ``wskit_client``: ``await wskit_client(url, params=None)`` starts a client,
