@@ -234,6 +234,49 @@ def test_strict_mode_of_pytest_asyncio(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_wskit_client_reads_from_the_first_message(pytester: pytest.Pytester) -> None:
+    """A greeting sent the moment the client connects is what the fixture's client expects first."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_greeting="""
+        import asyncio
+
+        import pytest
+
+
+        @pytest.fixture
+        async def greeter(wskit_server):
+            @wskit_server.event_handler("on_client_connected")
+            async def greet(transport, conn):
+                await conn.send_text("welcome")
+
+            return wskit_server
+
+
+        async def arrived(client, n):
+            for _ in range(300):
+                if client.connection is not None and client.connection.messages_in >= n:
+                    return
+                await asyncio.sleep(0.01)
+
+
+        async def test_from_the_start(greeter, wskit_client):
+            client = await wskit_client(greeter.url)
+            await arrived(client, 1)
+            assert await client.expect_text("welcome") == "welcome"
+
+
+        async def test_opted_out(greeter, wskit_client):
+            client = await wskit_client(greeter.url, expect_from_start=False)
+            await arrived(client, 1)
+            assert not client.events.active  # nothing listens until the first expect_* call
+            with pytest.raises(AssertionError, match="1 message[(]s[)] had arrived before the first expect_"):
+                await client.expect_text("welcome", timeout=0.05)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize(
     ("content", "where"),
     [

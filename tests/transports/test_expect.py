@@ -162,8 +162,59 @@ async def test_messages_before_the_first_call_are_counted(client: wskit.Websocke
     with pytest.raises(AssertionError) as failure:
         await client.expect_text(timeout=0.05)
     assert str(failure.value).splitlines()[-1] == (
-        "(1 message(s) had arrived before the first expect_* call and were not checked)"
+        "(1 message(s) had arrived before the first expect_* call and were not checked; "
+        "expect_from_start() buffers from the connection's start)"
     )
+
+
+async def test_nothing_listens_before_the_first_call(client: wskit.WebsocketClientTransport) -> None:
+    """A connection nobody asserts on pays nothing per message: no subscriber on its bus."""
+    await client.send_text("say:x")
+    await eventually(lambda: client.connection is not None and client.connection.messages_in == 1)
+    assert not client.events.active
+
+
+@pytest.fixture
+async def greeter() -> AsyncIterator[wskit.WebsocketServerTransport]:
+    """A server that greets each client the moment it connects, and buffers each connection for expect_*."""
+    server = wskit.WebsocketServerTransport(port=0)
+
+    @server.event_handler("on_client_connected")
+    async def greet(transport: Any, conn: wskit.Connection) -> None:
+        conn.expect_from_start()  # before the server reads anything from it
+        await conn.send_text("welcome")
+
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_expect_from_start_on_a_client_reads_its_first_message(greeter: wskit.WebsocketServerTransport) -> None:
+    late = wskit.WebsocketClientTransport(greeter.url)
+    await late.start()
+    await eventually(lambda: late.connection is not None and late.connection.messages_in == 1)
+    with pytest.raises(AssertionError, match=r"1 message\(s\) had arrived before the first expect_\* call"):
+        await late.expect_text("welcome", timeout=0.05)  # the greeting came before anyone listened
+    await late.stop()
+
+    early = wskit.WebsocketClientTransport(greeter.url)
+    early.expect_from_start()
+    assert early.events.active  # listening before the connection exists
+    await early.start()
+    await eventually(lambda: early.connection is not None and early.connection.messages_in == 1)
+    assert await early.expect_text("welcome") == "welcome"
+    await early.stop()
+
+
+async def test_expect_from_start_on_a_servers_connection(greeter: wskit.WebsocketServerTransport) -> None:
+    client = wskit.WebsocketClientTransport(greeter.url)
+    await client.start()
+    await client.send_text("straight away")
+    await eventually(lambda: len(greeter.clients) == 1 and greeter.clients[0].messages_in == 1)
+    conn = greeter.clients[0]
+    assert await conn.expect_text("straight away", timeout=1) == "straight away"
+    await client.stop(4000, "bye")
+    assert await conn.expect_close(4000) == 4000
 
 
 async def test_the_buffer_is_bounded_and_says_when_it_dropped(client: wskit.WebsocketClientTransport) -> None:

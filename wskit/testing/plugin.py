@@ -11,7 +11,9 @@ Fixtures:
   ``127.0.0.1`` and a free port, stopped after the test (override
   ``wskit_server_params`` to give it parameters);
 * ``wskit_client``: ``await wskit_client(url, params=None)`` starts a client,
-  stopped after the test;
+  stopped after the test; its ``expect_*`` calls read from the first message
+  the server sent (``expect_from_start=False``: from the first call, as other
+  clients do);
 * ``wskit_session``: the test's :class:`~wskit.testing.Cassette`:
   ``wskit_session.record(client)`` records the test's own conversation, which
   is compared with the cassette when the test ends (or written, as the record
@@ -172,12 +174,21 @@ async def wskit_server(wskit_server_params: WebsocketServerParams | None) -> Asy
 
 @_async_fixture
 async def wskit_client() -> AsyncIterator[Callable[..., Awaitable[WebsocketClientTransport]]]:
-    """``await wskit_client(url, params=None)``: a started client, stopped after the test."""
+    """``await wskit_client(url, params=None, *, expect_from_start=True)``: a started client, stopped after the test.
+
+    With ``expect_from_start`` (the default), its messages are buffered for
+    ``expect_*`` from the connection's start, so a greeting the server sends at
+    once is the first message ``expect_*`` reads.
+    """
     clients: list[WebsocketClientTransport] = []
 
-    async def connect(url: str, params: WebsocketClientParams | None = None) -> WebsocketClientTransport:
+    async def connect(
+        url: str, params: WebsocketClientParams | None = None, *, expect_from_start: bool = True
+    ) -> WebsocketClientTransport:
         client = WebsocketClientTransport(url, params)
         clients.append(client)
+        if expect_from_start:  # expect_* reads from the first message the server sends, however early
+            client.expect_from_start()
         await client.start()
         return client
 

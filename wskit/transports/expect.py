@@ -11,8 +11,13 @@ Nothing is missed between two calls: the first ``expect_*`` call on a
 connection subscribes to its transport's events once, and from then on every
 incoming message is buffered until an ``expect_*`` call reads it. Messages
 that arrived before that first call are not buffered (a failure says how
-many); the subscription ends when the connection closes (a client's stays
-for its next connection). The buffer is bounded: at most
+many), unless buffering started earlier by
+:meth:`Expectations.expect_from_start`: on a client before ``start()`` (the
+pytest plugin's ``wskit_client`` does so), on a server's connection in an
+``on_client_connected`` handler. Until then nothing listens, so a connection
+nobody asserts on pays nothing per message. The subscription ends when the
+connection closes (a client's stays for its next connection, until it
+stops). The buffer is bounded: at most
 :attr:`Expectations.expect_buffer` unread messages and
 :attr:`Expectations.expect_buffer_bytes` payload bytes. When full, the oldest
 unread message is dropped and counted, and the next ``expect_*`` call fails
@@ -127,6 +132,19 @@ class Expectations:
 
     # -- where the messages come from -------------------------------------------
 
+    def expect_from_start(self) -> None:
+        """Buffer incoming messages for ``expect_*`` from now on, not from the first ``expect_*`` call.
+
+        On a client, call it before ``start()``: the first ``expect_*`` call
+        then reads the connection's first message, whatever arrived before it.
+        On a server's connection, call it in an ``on_client_connected``
+        handler (the server reads nothing before its handlers return). It
+        costs what the first ``expect_*`` call would: one subscription to the
+        transport's events, bounded by :attr:`expect_buffer` and
+        :attr:`expect_buffer_bytes`.
+        """
+        self._inbox()
+
     def _expect_ends_on_close(self) -> bool:
         """A connection stops listening when it closes; a client transport listens on."""
         return not hasattr(self, "events")
@@ -198,7 +216,8 @@ class Expectations:
             lines.append(f"{len(inbox.unread)} more unread")
         if inbox.seen_before:
             lines.append(
-                f"({inbox.seen_before} message(s) had arrived before the first expect_* call and were not checked)"
+                f"({inbox.seen_before} message(s) had arrived before the first expect_* call and were not checked; "
+                "expect_from_start() buffers from the connection's start)"
             )
         return AssertionError("\n".join(lines))
 
