@@ -471,17 +471,17 @@ def test_error_lines_mask_secrets() -> None:
 
 
 def test_event_log_actions_take_another_tools_button() -> None:
-    """``log.actions`` is the log's one row of buttons; a tool adds its own there (as a "Save session" would)."""
+    """``log.actions`` is the log's one row of buttons; another tool adds its own there."""
     import ipywidgets as widgets
 
     log = EventLog()
-    assert [b.description for b in log.actions.children] == ["Clear", "Export JSON", "Export HAR"]
+    assert [b.description for b in log.actions.children] == ["Clear", "Export JSON", "Export HAR", "Save session"]
     pressed: list[int] = []
-    save = widgets.Button(description="Save session")
-    save.on_click(lambda _b: pressed.append(len(log.buffer)))
-    log.actions.children += (save,)
+    mark = widgets.Button(description="Mark")
+    mark.on_click(lambda _b: pressed.append(len(log.buffer)))
+    log.actions.children += (mark,)
     assert log.actions in log.children  # the row the panel shows
-    assert [b.description for b in log.actions.children][-1] == "Save session"
-    save.click()
+    assert [b.description for b in log.actions.children][-1] == "Mark"
+    mark.click()
     assert pressed == [0]
     log.close()
