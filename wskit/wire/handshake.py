@@ -26,12 +26,14 @@ HEADER_MEANINGS: dict[str, str] = {
     "host": "which host the client wants; a server may refuse names it does not serve (§4.1)",
     "upgrade": "'websocket': asks to switch from HTTP to the WebSocket protocol (§4.1, §4.2.2)",
     "connection": "'Upgrade': this hop must act on the Upgrade header (§4.1)",
-    "sec-websocket-key": "16 random bytes, base64: proves the server understood a WebSocket request (§4.1)",
-    "sec-websocket-accept": "base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)): the server's proof (§4.2.2)",
+    "sec-websocket-key": "16 random bytes, base64: a nonce the server must turn into Sec-WebSocket-Accept (§4.1)",
+    "sec-websocket-accept": "base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)): derived from the key, "
+    "it proves the server understood a WebSocket request (§1.3, §4.2.2)",
     "sec-websocket-version": "protocol version; 13 is RFC 6455's (§4.1)",
     "sec-websocket-protocol": "subprotocols the client offers / the one the server chose (§1.9, §4.2.2)",
     "sec-websocket-extensions": "extensions offered / accepted, e.g. permessage-deflate (RFC 7692) (§9)",
-    "origin": "the page's origin (browsers send it): servers check it against cross-site use (§10.2)",
+    "origin": "the page's origin, set by browsers: servers check it against cross-site use (§10.2); "
+    "any other client can write anything here, so it is not authentication",
     "user-agent": "the client software (not required by the protocol)",
     "server": "the server software (not required by the protocol)",
     "date": "when the response was made (HTTP)",
