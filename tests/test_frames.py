@@ -231,11 +231,11 @@ class TestAudioWavInput:
 
 class TestStr:
     def test_text(self) -> None:
-        assert str(TextFrame("hi")) == "TEXT 'hi' [2 chars]"
+        assert str(TextFrame("hi")) == "TEXT 'hi' [2 bytes]"
 
     def test_long_text_elides_the_middle(self) -> None:
         text = "a" * 20 + "b" * 10 + "c" * 20
-        assert str(TextFrame(text)) == f"TEXT '{'a' * 20}…{'c' * 20}' [50 chars]"
+        assert str(TextFrame(text)) == f"TEXT '{'a' * 20}…{'c' * 20}' [50 bytes]"
 
     def test_binary_is_hex(self) -> None:
         assert str(BinaryFrame(b"\x00\x01\xff")) == "BINARY 00 01 ff [3 bytes]"

@@ -194,7 +194,7 @@ def _summarize(row: LogRow, frame: Frame | None, info: dict[str, Any] | None) ->
     get their own shape (opcode first, flags after the size)."""
     parts = [row.kind]
     if row.connection is not None:
-        parts.append(f"#{row.connection}")
+        parts.append(f"conn #{row.connection}")
     if row.direction is not None:
         parts.append(row.direction)
     raw = row.payload

@@ -134,10 +134,10 @@ class Event:
 
     @property
     def summary(self) -> str:
-        """One line without the timestamp: kind, ``#connection``, direction, :meth:`details`."""
+        """One line without the timestamp: kind, ``conn #id``, direction, :meth:`details`."""
         parts = [self.kind.value]
         if self.connection is not None:
-            parts.append(f"#{getattr(self.connection, 'id', '?')}")
+            parts.append(f"conn #{getattr(self.connection, 'id', '?')}")
         if self.direction is not None:
             parts.append(self.direction.value)
         details = self.details()

@@ -98,7 +98,8 @@ class TextFrame(Frame):
             raise TypeError(f"TextFrame.text must be str, not {type(self.text).__name__}")
 
     def __str__(self) -> str:
-        return f"TEXT {_preview(self.text)} [{len(self.text)} chars]"
+        # bytes, the one size unit everywhere (a message's size on the wire is its UTF-8 length)
+        return f"TEXT {_preview(self.text)} [{len(self.text.encode('utf-8', 'surrogatepass'))} bytes]"
 
 
 @dataclass(slots=True)

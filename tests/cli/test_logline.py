@@ -52,7 +52,7 @@ def test_message_line_columns() -> None:
         size=5,
         frame=TextFrame("hello"),
     )
-    assert text == ("22:13:20.250  #3 127.0.0.1:50312     <-  message      TEXT         5 B  TEXT 'hello' [5 chars]")
+    assert text == ("22:13:20.250  #3 127.0.0.1:50312     <-  message      TEXT         5 B  TEXT 'hello' [5 bytes]")
 
 
 def test_binary_out() -> None:

@@ -202,7 +202,7 @@ async def test_server_panel_lists_broadcasts_and_kicks(server: wskit.WebsocketSe
 
     panel.broadcast.message.value = "to all"
     panel.broadcast.send_button.click()
-    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 chars]"
+    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 bytes]"
     await eventually(lambda: any("TEXT 'to all'" in r and "← in" in r for r in shown_rows(first.event_log)))
     assert text_of(panel.broadcast.status.value) == "broadcast to 2 clients"
     await eventually(lambda: text_of(panel.clients.value).count("6 B") == 2)  # bytes out, per client
@@ -276,7 +276,7 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     replies = client.frames()
     await client.start()
     await client.send_text("shout")
-    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 chars]"
+    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 bytes]"
     await client.stop()
 
     lab.use(object())
@@ -347,7 +347,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | wire #5 in CLOSE [5 bytes] code=4001 'bye'")
+    assert close.endswith("wire CLOSE | 5 | wire conn #5 in CLOSE [5 bytes] code=4001 'bye'")
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []

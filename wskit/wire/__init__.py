@@ -4,7 +4,9 @@ For learning RFC 6455 on real frames: :func:`encode` / :func:`decode` show
 one frame field by field (and why a malformed one is malformed),
 :func:`masking`, :func:`fragment` and :func:`reassemble` show §5.3-5.4,
 :func:`capture` the exact bytes a side writes (masked, with its keys),
-:func:`accept_key` and :func:`handshake` the opening handshake,
+:func:`accept_key` and :func:`handshake` the opening handshake (and
+:func:`raw_exchange` any request written byte for byte, for failed upgrades),
+:func:`deflate` what permessage-deflate (RFC 7692) does to a message,
 :func:`close_codes` and :func:`close_with` the closing one, and :func:`tap`
 records every frame a live wskit connection sends and receives. The
 :mod:`wskit.wire.demos` make one protocol event happen on a fresh connection
@@ -26,21 +28,38 @@ from .anatomy import (
     reassemble,
 )
 from .capture import Capture, capture
-from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
-from .handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
+from .closecodes import CLOSE_CODES, CONVENTIONS, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
+from .deflate import SYNC_TRAILER, Deflated, DeflatedMessage, deflate
+from .handshake import (
+    HEADER_MEANINGS,
+    RFC_REQUEST,
+    RFC_RESPONSE,
+    Handshake,
+    RawExchange,
+    accept_key,
+    handshake,
+    raw_exchange,
+)
 from .tap import Tappable, WireRecord, WireTap, tap
 
 __all__ = [
     "CLOSE_CODES",
+    "CONVENTIONS",
     "HEADER_MEANINGS",
     "OPCODE_NAMES",
+    "RFC_REQUEST",
+    "RFC_RESPONSE",
+    "SYNC_TRAILER",
     "Capture",
     "CloseCodeInfo",
     "CloseCodeTable",
+    "Deflated",
+    "DeflatedMessage",
     "FrameAnatomy",
     "Handshake",
     "Masking",
     "Problem",
+    "RawExchange",
     "Reassembly",
     "Tappable",
     "WireRecord",
@@ -50,6 +69,7 @@ __all__ = [
     "close_codes",
     "close_with",
     "decode",
+    "deflate",
     "demos",
     "encode",
     "explain",
@@ -57,6 +77,7 @@ __all__ = [
     "handshake",
     "masking",
     "parse_frames",
+    "raw_exchange",
     "reassemble",
     "tap",
 ]

@@ -812,6 +812,8 @@ async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeou
         raise ValueError(f"cannot send {explain(code)}")
     if code == 1005:
         raise ValueError("1005 comes from an empty close frame: close_with(1005, by='client') sends one")
+    if info is not None and info.sent_by == "client" and by == "server":
+        raise ValueError(f"a server does not send {code} (RFC 6455 §7.4.1: {explain(code)}); try by='client'")
     async with Pair(
         WebsocketServerParams(**_no_keepalive()), WebsocketClientParams(add_wav_header=False, **_no_keepalive())
     ) as pair:
