@@ -159,8 +159,13 @@ async def test_backpressure_accounts_for_every_buffer() -> None:
         + f["server_kernel_receive_queue_bytes"]
     )
     # everything sent is in one of the three: the sent messages plus the one send was waiting on
-    assert f["messages_sent_before_send_waited"] <= f["frames_worth_waiting"] <= f["messages_sent_before_send_waited"] + 1
-    assert f["messages_received_after_resuming"] in (f["messages_sent_before_send_waited"], f["messages_sent_before_send_waited"] + 1)
+    assert (
+        f["messages_sent_before_send_waited"] <= f["frames_worth_waiting"] <= f["messages_sent_before_send_waited"] + 1
+    )
+    assert f["messages_received_after_resuming"] in (
+        f["messages_sent_before_send_waited"],
+        f["messages_sent_before_send_waited"] + 1,
+    )
     # identical frames collapse, and what the bounded taps dropped is counted
     text = str(report)
     assert "more out BINARY 65536 B, the same" in text

@@ -4,7 +4,7 @@ Any object with ``serialize``/``deserialize`` (sync or async) is a
 serializer; see :class:`FrameSerializer`.
 """
 
-from .base import FrameSerializer, SerializerError
+from .base import FrameSerializer, SerializerError, decode, describe, encode, setup
 from .json import JsonSerializer
 from .protobuf import ProtobufFrameSerializer
 from .raw import RawSerializer
@@ -18,6 +18,10 @@ __all__ = [
     "RawSerializer",
     "SerializerError",
     "TelephonySerializer",
+    "decode",
+    "describe",
+    "encode",
     "get_serializer",
     "serializer_names",
+    "setup",
 ]
