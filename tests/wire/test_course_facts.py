@@ -275,7 +275,7 @@ async def test_an_unsolicited_pong_is_ignored() -> None:
     report = await demos.unsolicited_pong(b"heartbeat")
     assert report.facts["frames_the_server_sent_back"] == 0
     assert report.facts["connection_open"] is True
-    assert [(r.opcode, r.payload) for r in report.frames("server", "in")][0] == ("PONG", b"heartbeat")
+    assert next((r.opcode, r.payload) for r in report.frames("server", "in")) == ("PONG", b"heartbeat")
 
 
 async def test_no_common_subprotocol_is_refused_by_websockets() -> None:
