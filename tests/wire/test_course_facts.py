@@ -323,3 +323,32 @@ def test_window_bits_bound_how_far_back_a_repeat_is_found() -> None:
     assert len(wide.payload) < 0.7 * len(narrow.payload)  # 15: the repeat 5000 bytes back is found; 12: not
     with pytest.raises(ValueError, match="9-15"):
         wire.deflate(["x"], window_bits=16)
+
+
+# -- wss:// (§4) ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="wskit's transports take no TLS context: WebsocketServerParams/WebsocketClientParams need an "
+    "`ssl` field passed to websockets' serve()/connect() (and a wss:// server.url) in wskit/transports/",
+)
+async def test_wskit_serves_and_connects_over_tls() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(ssl=server_ctx), port=0)  # type: ignore[call-arg]
+    await server.start()
+    try:
+        assert server.url.startswith("wss://")
+        client = wskit.WebsocketClientTransport(server.url, wskit.WebsocketClientParams(ssl=client_ctx))  # type: ignore[call-arg]
+        await client.start()
+        await client.stop()
+    finally:
+        await server.stop()

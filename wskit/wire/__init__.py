@@ -7,6 +7,7 @@ one frame field by field (and why a malformed one is malformed),
 :func:`accept_key` and :func:`handshake` the opening handshake (and
 :func:`raw_exchange` any request written byte for byte, for failed upgrades),
 :func:`deflate` what permessage-deflate (RFC 7692) does to a message,
+:data:`BROWSER_PAGE` the browser's WebSocket API live (serve it with ``html=``),
 :func:`close_codes` and :func:`close_with` the closing one, and :func:`tap`
 records every frame a live wskit connection sends and receives. The
 :mod:`wskit.wire.demos` make one protocol event happen on a fresh connection
@@ -27,6 +28,7 @@ from .anatomy import (
     parse_frames,
     reassemble,
 )
+from .browser import BROWSER_PAGE
 from .capture import Capture, capture
 from .closecodes import CLOSE_CODES, CONVENTIONS, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
 from .deflate import SYNC_TRAILER, Deflated, DeflatedMessage, deflate
@@ -43,6 +45,7 @@ from .handshake import (
 from .tap import Tappable, WireRecord, WireTap, tap
 
 __all__ = [
+    "BROWSER_PAGE",
     "CLOSE_CODES",
     "CONVENTIONS",
     "HEADER_MEANINGS",
