@@ -102,6 +102,30 @@ def _shown_close(close: tuple[int | None, str] | None) -> str:
     return f"{code} {reason!r}" if reason else str(code)
 
 
+def _frame_of(close: Any) -> tuple[int | None, str] | None:
+    """websockets' ``Close`` as ``(code, reason)``; an empty close frame parses as 1005: code ``None``."""
+    if close is None:
+        return None
+    code = int(close.code)
+    return (None if code == 1005 else code), close.reason
+
+
+def _close_seen(event: Event) -> CloseSeen:
+    """What the connection of a ``DISCONNECTED`` event sent, received and reported.
+
+    The close frames come from websockets' protocol object (``close_sent``,
+    ``close_rcvd``), which holds them even when the connection ended before
+    a tap could be put on it (an auth hook closing at once).
+    """
+    protocol = event.connection.websocket.protocol
+    return CloseSeen(
+        _frame_of(protocol.close_sent),
+        _frame_of(protocol.close_rcvd),
+        None if event.code is None else int(event.code),
+        (event.info or {}).get("initiator"),
+    )
+
+
 @dataclass(repr=False)
 class Report(_Shown):
     """What a demo showed.
@@ -332,17 +356,14 @@ class Pair:
         return facts
 
     def close_seen(self) -> dict[str, CloseSeen]:
-        """Per side that reported its disconnection: the close frames its tap saw, and its report."""
+        """Per side that reported its disconnection: the close frames it sent and received, and its report."""
         seen: dict[str, CloseSeen] = {}
-        for side, wire_tap in (("server", self.server_tap), ("client", self.client_tap)):
-            event = self.event(side, EventKind.DISCONNECTED)  # type: ignore[arg-type]
-            if event is None or wire_tap is None:
+        sides: tuple[Side, ...] = ("server", "client")
+        for side in sides:
+            event = self.event(side, EventKind.DISCONNECTED)
+            if event is None or event.connection is None:
                 continue
-            closes = [r for r in wire_tap.records if r.opcode == "CLOSE"]
-            sent = next(((r.code, r.reason) for r in closes if r.direction is Direction.OUT), None)
-            received = next(((r.code, r.reason) for r in closes if r.direction is Direction.IN), None)
-            initiator = (event.info or {}).get("initiator")
-            seen[side] = CloseSeen(sent, received, None if event.code is None else int(event.code), initiator)
+            seen[side] = _close_seen(event)
         return seen
 
     def dropped(self) -> dict[str, int]:
@@ -777,13 +798,7 @@ async def masked_from_server(data: bytes | None = None, *, timeout: float = 5.0)
         listener.close()
         await listener.wait_closed()
     gone = next(e for e in events if e.kind is EventKind.DISCONNECTED)
-    closes = [r for r in client_tap.records if r.opcode == "CLOSE"]
-    seen = CloseSeen(
-        next(((r.code, r.reason) for r in closes if r.direction is Direction.OUT), None),
-        next(((r.code, r.reason) for r in closes if r.direction is Direction.IN), None),
-        None if gone.code is None else int(gone.code),
-        (gone.info or {}).get("initiator"),
-    )
+    seen = _close_seen(gone)
     facts: dict[str, Any] = {"client close_code": seen.reported, "client close_reason": gone.reason}
     errors = [e for e in events if e.kind is EventKind.ERROR]
     if errors:
