@@ -51,7 +51,9 @@ def test_handshake_bytes_and_failed_upgrades(nb: Run) -> None:
     assert "User-Agent: Python/" in text and "Server: Python/" in text  # what websockets adds
     failed = nb.text("failed-upgrade")
     assert "a plain GET -> 426 Upgrade Required | Upgrade: websocket" in failed
-    assert "version 8 -> 400 Bad Request | Failed to open a WebSocket connection: invalid Sec-WebSocket-Version" in failed
+    assert (
+        "version 8 -> 400 Bad Request | Failed to open a WebSocket connection: invalid Sec-WebSocket-Version" in failed
+    )
     assert "Sec-WebSocket-Version in that answer:" in failed
 
 
