@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from wskit import events
 from wskit.events import Direction, Event, EventBus, EventKind
 from wskit.frames import BinaryFrame, TextFrame
 
 # 2023-11-14 22:13:20.250 UTC, as a monotonic reading of this process.
 WALL = 1_700_000_000.2505
-MONO = WALL - events._WALL_OFFSET
+MONO = WALL - Event(EventKind.READY, None, time=0.0).wall_time
 STAMP = "22:13:20.250"
 
 

@@ -84,7 +84,7 @@ async def test_bad_input_gives_an_error_event_and_everything_goes_on(case: str) 
     await send(bad)  # type: ignore[arg-type]
     await eventually(lambda: errors)
     (error,) = errors
-    assert isinstance(error.error, wskit.SerializerError)
+    assert isinstance(error.error, wskit.serializers.SerializerError)
     assert says in str(error.error) and error.connection is not None
     assert error.error.close_code == 1007
 

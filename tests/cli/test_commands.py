@@ -26,8 +26,8 @@ import wskit
 from tests.conftest import eventually
 from tests.transports.test_pages import http_get
 from wskit import EventKind
-from wskit.cli import connect as connect_cli
-from wskit.cli.serve import token_auth
+from wskit.auth import token_auth
+from wskit.cli import _connect as connect_cli
 
 TIMEOUT = 20.0  # for any one subprocess (a loaded 2-core machine starts Python slowly)
 
@@ -123,7 +123,7 @@ async def in_process_server(
 
 
 def received(events: list[wskit.Event]) -> list[str | bytes | None]:
-    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.Direction.IN]
+    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.events.Direction.IN]
 
 
 def free_port() -> int:

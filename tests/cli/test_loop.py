@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from wskit.cli import loop
+from wskit.cli import _loop as loop
 
 HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
 

@@ -11,7 +11,7 @@ import pytest
 from wskit import AudioFrame, InterruptionFrame, MessageFrame, TextFrame
 from wskit.audio import chirp, lin2ulaw, resample, ulaw2lin
 from wskit.serializers import TelephonySerializer
-from wskit.serializers.telephony import MAX_MEDIA_BYTES, MAX_STREAMS
+from wskit.serializers._telephony import MAX_MEDIA_BYTES, MAX_STREAMS
 from wskit.transports.params import WebsocketServerParams
 
 START = {
@@ -141,8 +141,7 @@ def test_a_media_payload_of_max_media_bytes_is_accepted_one_byte_more_is_refused
 def test_a_huge_media_event_is_refused_unread_and_fast() -> None:
     import time
 
-    from wskit.serializers import SerializerError
-    from wskit.serializers.base import decode_sync
+    from wskit.serializers import SerializerError, decode_sync
 
     tel = TelephonySerializer()  # 16 kHz: the path that resampled the whole payload
     huge = media(bytes([0xFF, 0x7F]) * 375_000)  # 1 MB of JSON, 750 KB of μ-law
@@ -220,7 +219,7 @@ async def test_a_huge_media_event_is_an_error_event_and_the_connection_goes_on()
         reply = json.loads(await ws.recv())
         assert reply["mark"]["name"] == "after"  # the huge one got no echo; the next message did
     errors = [e for e in events if e.kind is wskit.EventKind.ERROR]
-    assert len(errors) == 1 and isinstance(errors[0].error, wskit.SerializerError)
+    assert len(errors) == 1 and isinstance(errors[0].error, wskit.serializers.SerializerError)
     assert "max_media_bytes" in str(errors[0].error)
     await eventually(lambda: any(e.kind is wskit.EventKind.DISCONNECTED for e in events))
     assert [e.code for e in events if e.kind is wskit.EventKind.DISCONNECTED] == [1000]

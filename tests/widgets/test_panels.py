@@ -19,6 +19,7 @@ import wskit
 from tests.conftest import eventually
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import Frame, TextFrame
+from wskit.serializers import AudioFormat
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
 
@@ -271,7 +272,8 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab.choice.value = "Upper (yours)"
     lab.attach_button.click()
     await eventually(lambda: "attached Upper" in text_of(lab.status.value))
-    assert isinstance(server.serializer, Upper) and server.serializer.params is server.params
+    assert isinstance(server.serializer, Upper)
+    assert server.serializer.params == AudioFormat.from_params(server.params)  # told the audio format, not the params
     client = wskit.WebsocketClientTransport(server.url)
     replies = client.frames()
     await client.start()
@@ -338,7 +340,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
         id = 5
 
     class Source:
-        events = wskit.EventBus()
+        events = wskit.events.EventBus()
 
     source = Source()
     log = EventLog(source)
@@ -347,7 +349,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | wire conn #5 in CLOSE [5 bytes] code=4001 'bye'")
+    assert close.endswith("wire CLOSE | 5 | wire conn #5 in CLOSE code=4001 'bye' [5 bytes]")
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []

@@ -3,9 +3,9 @@
 Commands:
 
 * ``wskit serve``: a server transport that logs every event as a line
-  (see :mod:`wskit.cli.serve`).
+  (see :mod:`wskit.cli._serve`).
 * ``wskit connect URL``: an interactive client for terminals and scripts,
-  with exit codes scripts can rely on (see :mod:`wskit.cli.connect`).
+  with exit codes scripts can rely on (see :mod:`wskit.cli._connect`).
 * ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
   headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
 """
@@ -39,7 +39,8 @@ def plain_help(doc: str | None) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     from .. import lab
-    from . import connect, serve
+    from . import _connect as connect
+    from . import _serve as serve
 
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -68,11 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:  # only lab passes unknown options on (to Jupyter)
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
-        from . import serve
+        from . import _serve as serve
 
         return serve.main(args)
     if args.command == "connect":
-        from . import connect
+        from . import _connect as connect
 
         return connect.main(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first

@@ -15,8 +15,7 @@ and report what each side saw.
 """
 
 from . import demos
-from .anatomy import (
-    OPCODE_NAMES,
+from ._anatomy import (
     FrameAnatomy,
     Masking,
     Problem,
@@ -28,11 +27,11 @@ from .anatomy import (
     parse_frames,
     reassemble,
 )
-from .browser import BROWSER_PAGE
-from .capture import Capture, capture
-from .closecodes import CLOSE_CODES, CONVENTIONS, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
-from .deflate import SYNC_TRAILER, Deflated, DeflatedMessage, deflate
-from .handshake import (
+from ._browser import BROWSER_PAGE
+from ._capture import Capture, capture
+from ._closecodes import CLOSE_CODES, CONVENTIONS, CloseCodeInfo, CloseCodeTable, close_codes, explain
+from ._deflate import SYNC_TRAILER, Deflated, DeflatedMessage, deflate
+from ._handshake import (
     HEADER_MEANINGS,
     RFC_REQUEST,
     RFC_RESPONSE,
@@ -42,14 +41,14 @@ from .handshake import (
     handshake,
     raw_exchange,
 )
-from .tap import Tappable, WireRecord, WireTap, tap
+from ._tap import Tappable, WireRecord, WireTap, tap
+from .demos import close_with
 
 __all__ = [
     "BROWSER_PAGE",
     "CLOSE_CODES",
     "CONVENTIONS",
     "HEADER_MEANINGS",
-    "OPCODE_NAMES",
     "RFC_REQUEST",
     "RFC_RESPONSE",
     "SYNC_TRAILER",

@@ -19,22 +19,26 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from websockets.client import ClientProtocol
-from websockets.frames import Frame
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from .._text import hex_preview
+from ..closecodes import CloseCode, is_sendable, parse_close
 from ..events import Direction, Event, EventKind
 from ..transports import (
+    Connection,
     WebsocketClientParams,
     WebsocketClientTransport,
     WebSocketException,
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from ..transports.connection import Connection
-from .anatomy import _BOX, _CELL, _TABLE, _Shown, encode
-from .tap import WireRecord, WireTap, tap
+from ._anatomy import encode
+from ._closecodes import CLOSE_CODES, explain
+from ._display import BOX, CELL, TABLE, Shown
+from ._tap import WireRecord, WireTap, tap
 
 __all__ = [
     "CloseSeen",
@@ -42,7 +46,7 @@ __all__ = [
     "Report",
     "abrupt_loss",
     "backpressure",
-    "close_demo",
+    "close_with",
     "compression",
     "fragmentation",
     "invalid_utf8",
@@ -127,7 +131,7 @@ def _close_seen(event: Event) -> CloseSeen:
 
 
 @dataclass(repr=False)
-class Report(_Shown):
+class Report(Shown):
     """What a demo showed.
 
     Attributes:
@@ -215,38 +219,37 @@ class Report(_Shown):
 
     def _repr_html_(self) -> str:
         facts = "".join(
-            f"<tr><td style='{_CELL}'>{html.escape(k)}</td><td style='{_CELL}'><b>{html.escape(str(v))}</b></td></tr>"
+            f"<tr><td style='{CELL}'>{html.escape(k)}</td><td style='{CELL}'><b>{html.escape(str(v))}</b></td></tr>"
             for k, v in self.facts.items()
         )
         closes = "".join(
-            f"<tr><td style='{_CELL}'>{side}</td><td style='{_CELL}'>{html.escape(_shown_close(c.sent))}</td>"
-            f"<td style='{_CELL}'>{html.escape(_shown_close(c.received))}</td>"
-            f"<td style='{_CELL}'><b>{c.reported}</b>"
+            f"<tr><td style='{CELL}'>{side}</td><td style='{CELL}'>{html.escape(_shown_close(c.sent))}</td>"
+            f"<td style='{CELL}'>{html.escape(_shown_close(c.received))}</td>"
+            f"<td style='{CELL}'><b>{c.reported}</b>"
             f"{'' if c.rfc_code == c.reported else f' (§7.1.5: {c.rfc_code})'}</td>"
-            f"<td style='{_CELL}'>{html.escape(c.initiator or 'none: TCP dropped')}</td></tr>"
+            f"<td style='{CELL}'>{html.escape(c.initiator or 'none: TCP dropped')}</td></tr>"
             for side, c in self.closes.items()
         )
         if closes:
             head = "".join(
-                f"<th style='{_CELL}'>{h}</th>"
-                for h in ("side", "close sent", "close received", "reports", "initiator")
+                f"<th style='{CELL}'>{h}</th>" for h in ("side", "close sent", "close received", "reports", "initiator")
             )
-            closes = f"<p>how each side closed:</p><table style='{_TABLE}'><tr>{head}</tr>{closes}</table>"
+            closes = f"<p>how each side closed:</p><table style='{TABLE}'><tr>{head}</tr>{closes}</table>"
         start = self.wire[0][1].time if self.wire else 0.0
         arrows = {("client", "out"): "→", ("server", "in"): "→", ("server", "out"): "←", ("client", "in"): "←"}
         wire = "".join(
-            f"<tr><td style='{_CELL}'>{(r.time - start) * 1000:.1f} ms</td><td style='{_CELL}'>{side}</td>"
-            f"<td style='{_CELL}'>{arrows[(side, r.direction.value)]} {r.direction.value}</td>"
-            f"<td style='{_CELL}'>{html.escape(str(r).split(' ', 1)[1])}"
+            f"<tr><td style='{CELL}'>{(r.time - start) * 1000:.1f} ms</td><td style='{CELL}'>{side}</td>"
+            f"<td style='{CELL}'>{arrows[(side, r.direction.value)]} {r.direction.value}</td>"
+            f"<td style='{CELL}'>{html.escape(str(r).split(' ', 1)[1])}"
             f"{f' <i>… and {more} more, the same</i>' if more else ''}</td></tr>"
             for side, r, more in self._runs()
         )
-        frames = f"<p>frames on the wire:</p><table style='{_TABLE}'>{wire}</table>" if wire else ""
+        frames = f"<p>frames on the wire:</p><table style='{TABLE}'>{wire}</table>" if wire else ""
         note = self._dropped_note()
         dropped = f"<p><small>{html.escape(note.strip())}</small></p>" if note else ""
         return (
-            f"<div style='{_BOX}'><p><b>{html.escape(self.title)}</b></p>"
-            f"<table style='{_TABLE}'>{facts}</table>{closes}{frames}{dropped}</div>"
+            f"<div style='{BOX}'><p><b>{html.escape(self.title)}</b></p>"
+            f"<table style='{TABLE}'>{facts}</table>{closes}{frames}{dropped}</div>"
         )
 
 
@@ -573,7 +576,7 @@ async def policy_violation() -> Report:
     def need_token(conn: Connection) -> str:
         token = conn.query_params.get("token")
         if token is None:
-            raise WebSocketException(1008, "token required")
+            raise WebSocketException(CloseCode.POLICY_VIOLATION, "token required")
         return token
 
     async with Pair(
@@ -803,9 +806,8 @@ async def masked_from_server(data: bytes | None = None, *, timeout: float = 5.0)
     errors = [e for e in events if e.kind is EventKind.ERROR]
     if errors:
         facts["client errors"] = "; ".join(str(e.error) for e in errors)
-    shown = f"{data[:16].hex(' ')}{' …' if len(data) > 16 else ''}"
     return Report(
-        f"a raw server writes {shown} to a wskit client",
+        f"a raw server writes {hex_preview(data, 16)} to a wskit client",
         facts,
         [("client", r) for r in client_tap.records],
         {"client": seen},
@@ -813,27 +815,36 @@ async def masked_from_server(data: bytes | None = None, *, timeout: float = 5.0)
     )
 
 
-async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeout: float = 5.0) -> Report:
-    """The work of :func:`wskit.wire.close_with`."""
-    from .closecodes import CLOSE_CODES, explain
+async def close_with(code: int, reason: str = "", *, by: Side = "server", timeout: float = 5.0) -> Report:
+    """Open a fresh server and client, close with ``code`` from one side, report both sides.
 
-    info = CLOSE_CODES.get(code)
-    if code == 1005 and by == "client" and not reason:
+    1006 is not sent: the closing side drops the TCP connection without a
+    close frame, which is how a peer comes to report 1006. 1005 is not sent
+    either: with ``by="client"`` a raw client sends a close frame with no
+    code, which the server reports as 1005. Other codes that may not be sent
+    (1015, 1004, 1016-2999) raise ``ValueError``.
+
+    Returns:
+        a :class:`Report`: the close frames on the wire and the
+        ``close_code``/``close_reason`` each side reports.
+    """
+    if code == CloseCode.NO_STATUS_RCVD and by == "client" and not reason:
         # 1005 is what a side reports for a close frame without a code: send an empty one
         report = await malformed(encode("CLOSE", b"", mask=os.urandom(4)), timeout=timeout)
         report.title = f"the client sends an empty close frame: {explain(code)}"
         return report
-    if code not in (1005, 1006) and not ((info is not None and info.on_wire) or 3000 <= code <= 4999):
-        raise ValueError(f"cannot send {explain(code)}")
-    if code == 1005:
+    if code == CloseCode.NO_STATUS_RCVD:
         raise ValueError("1005 comes from an empty close frame: close_with(1005, by='client') sends one")
+    if code != CloseCode.ABNORMAL_CLOSURE and not is_sendable(code):
+        raise ValueError(f"cannot send {explain(code)}")
+    info = CLOSE_CODES.get(code)
     if info is not None and info.sent_by == "client" and by == "server":
         raise ValueError(f"a server does not send {code} (RFC 6455 §7.4.1: {explain(code)}); try by='client'")
     async with Pair(
         WebsocketServerParams(**_no_keepalive()), WebsocketClientParams(add_wav_header=False, **_no_keepalive())
     ) as pair:
         conn = pair.server_conn if by == "server" else pair.client_conn
-        if code == 1006:
+        if code == CloseCode.ABNORMAL_CLOSURE:
             conn.websocket.transport.abort()
         else:
             await conn.close(code, reason)
@@ -892,22 +903,22 @@ async def malformed(data: bytes, *, timeout: float = 5.0, settle: float = 0.5) -
                         pass
                 except TimeoutError:  # no close from the server: it took the bytes
                     accepted = True
-                    client.send_close(1000, "done")
+                    client.send_close(CloseCode.NORMAL_CLOSURE, "done")
                     while await pump():
                         pass
         finally:
             writer.close()
         await pair.until_closed("server")
-        shown = f"{data[:16].hex(' ')}{' …' if len(data) > 16 else ''}"
         report = pair.report(
-            f"raw bytes after the handshake: {shown}",
+            f"raw bytes after the handshake: {hex_preview(data, 16)}",
             server_accepted_them=accepted,
             messages_the_server_received=delivered,
         )
-        close = next((f for f in received if f.opcode == 0x8), None)
-        if close is not None and len(close.data) >= 2:
-            report.facts["raw client received close code"] = int.from_bytes(close.data[:2], "big")
-            report.facts["raw client received reason"] = bytes(close.data[2:]).decode(errors="replace")
-        elif close is not None:
+        close_frame = next((f for f in received if f.opcode is Opcode.CLOSE), None)
+        close = parse_close(close_frame.data) if close_frame is not None else None
+        if close is not None:
+            report.facts["raw client received close code"] = int(close.code)
+            report.facts["raw client received reason"] = close.reason
+        elif close_frame is not None:
             report.facts["raw client received close code"] = "none: an empty close frame (reported as 1005)"
         return report

@@ -45,7 +45,8 @@ from ..frames import (
     TextFrame,
     TranscriptionFrame,
 )
-from .base import loads_json
+from ._base import loads_json
+from ._wav import audio_frame
 
 __all__ = ["ProtobufFrameSerializer", "decode_fields"]
 
@@ -234,7 +235,7 @@ class ProtobufFrameSerializer:
                 kw["pts"] = body.pts
             if body.sample_rate == 0 and not body.audio.startswith(b"RIFF"):
                 raise ValueError("AudioRawFrame has sample_rate 0 (missing or zero)")
-            return AudioFrame(body.audio, body.sample_rate, body.num_channels or 1, **kw)
+            return audio_frame(body.audio, body.sample_rate, body.num_channels or 1, **kw)
         if which == "text":
             return TextFrame(body.text, **kw)
         if which == "transcription":

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import wav
+from .._targets import owner_of
+from . import _wav as wav
 
 if TYPE_CHECKING:
     from IPython.display import Audio
@@ -143,13 +144,13 @@ class Recorder:
     def attach(self, target: Any) -> Recorder:
         """Start recording incoming audio of a transport or a :class:`~wskit.Connection`."""
         self.detach()
-        owner = getattr(target, "transport", None)  # a Connection: listen on its transport, keep its messages
-        transport = owner if owner is not None else target
-        self._connection = target if owner is not None else None
-        events = getattr(transport, "events", None)
-        if events is None:
-            raise TypeError(f"cannot record from {type(target).__name__}: expected a transport or a Connection")
-        self._unsubscribe = events.subscribe(self._on_event)
+        try:  # a Connection: listen on its transport, keep its messages
+            transport, self._connection = owner_of(target)
+        except TypeError:
+            raise TypeError(
+                f"cannot record from {type(target).__name__}: expected a transport or a Connection"
+            ) from None
+        self._unsubscribe = transport.events.subscribe(self._on_event)
         return self
 
     def detach(self) -> None:

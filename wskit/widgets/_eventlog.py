@@ -17,7 +17,9 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
-from ..eventlog import KIB, ExportRow, HarMessage, LogBuffer, LogRow, hexdump
+from .._targets import owner_of
+from .._text import clock, hexdump
+from ..eventlog import KIB, ExportRow, HarMessage, LogBuffer, LogRow
 from ..events import EventKind
 from . import _style as st
 from ._refresh import Refresher
@@ -30,16 +32,10 @@ _ARROWS = {"in": "←", "out": "→", None: ""}
 
 def _bus_owner(target: Any) -> tuple[Any, Any]:
     """``(transport, connection or None)`` for a transport or a connection."""
-    if hasattr(target, "events"):
-        return target, None
-    owner = getattr(target, "transport", None)  # a Connection: its transport's bus, filtered to it
-    if owner is None or not hasattr(owner, "events"):
-        raise TypeError(f"EventLog needs a transport or a connection, not {type(target).__name__}")
-    return owner, target
-
-
-def _clock(wall: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+    try:
+        return owner_of(target)
+    except TypeError:
+        raise TypeError(f"EventLog needs a transport or a connection, not {type(target).__name__}") from None
 
 
 def _row_html(row: LogRow) -> str:
@@ -55,7 +51,7 @@ def _row_html(row: LogRow) -> str:
         what = f"wire {what}"
     summary = row.summary if len(row.summary) <= 200 else row.summary[:199] + "…"
     return (
-        f'<tr class="{" ".join(classes)}"><td class="wskit-dim">{row.seq}</td><td>{_clock(row.wall_time)}</td>'
+        f'<tr class="{" ".join(classes)}"><td class="wskit-dim">{row.seq}</td><td>{clock(row.wall_time)}</td>'
         f'<td class="{dir_class}">{_ARROWS.get(row.direction, "")} {st.escape(row.direction or "")}</td>'
         f"<td>{st.escape(who)}</td><td>{st.escape(what)}</td><td>{row.size}</td>"
         f'<td class="wskit-sum">{st.escape(summary)}</td></tr>'
@@ -69,7 +65,7 @@ def render_details(row: LogRow | None) -> str:
         return '<span class="wskit-dim">pick a row number to see its payload</span>'
     facts = [
         f"#{row.seq}",
-        _clock(row.wall_time),
+        clock(row.wall_time),
         row.kind,
         row.direction or "",
         row.role or "",

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import importlib
 
-from .base import FrameSerializer
+from ._base import FrameSerializer
 
 __all__ = ["SERIALIZERS", "get_serializer", "serializer_names"]
 
 #: name -> ``"module:factory"``; the factory is called with no arguments.
 SERIALIZERS: dict[str, str] = {
-    "raw": "wskit.serializers.raw:RawSerializer",
-    "json": "wskit.serializers.json:JsonSerializer",
-    "protobuf": "wskit.serializers.protobuf:ProtobufFrameSerializer",
-    "telephony": "wskit.serializers.telephony:TelephonySerializer",
+    "raw": "wskit.serializers._raw:RawSerializer",
+    "json": "wskit.serializers._json:JsonSerializer",
+    "protobuf": "wskit.serializers._protobuf:ProtobufFrameSerializer",
+    "telephony": "wskit.serializers._telephony:TelephonySerializer",
 }
 
 

@@ -3,7 +3,7 @@
 Given a URL it builds its own :class:`~wskit.WebsocketClientTransport`;
 given a transport it drives that one (its URL and parameters fill the form,
 and the form's values are applied at each ``Connect``). The panel holds a
-:class:`~.composer.Composer` and an :class:`~.eventlog.EventLog` on the same
+:class:`~wskit.widgets.Composer` and an :class:`~wskit.widgets.EventLog` on the same
 transport.
 """
 
@@ -13,35 +13,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from .._text import parse_headers
 from ..events import Event, EventKind
 from ..redact import mask_url
 from ..transports import WebsocketClientParams, WebsocketClientTransport
 from . import _style as st
+from ._composer import Composer
+from ._eventlog import EventLog
 from ._tasks import schedule
-from .composer import Composer
-from .eventlog import EventLog
 
-__all__ = ["ClientPanel", "build_url", "parse_headers"]
+__all__ = ["ClientPanel", "build_url"]
 
 TOKEN_QUERY = "query ?token="
 TOKEN_HEADER = "Authorization: Bearer"
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value`` lines as a dict (blank lines ignored).
-
-    Raises:
-        ValueError: a line without a colon.
-    """
-    headers: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip():
-            raise ValueError(f"header line {number} is not 'Name: value': {line!r}")
-        headers[name.strip()] = value.strip()
-    return headers
 
 
 def build_url(url: str, query: str, token: str = "") -> str:

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from . import wav
-from .convert import to_int16
+from . import _wav as wav
+from ._convert import to_int16
 
 if TYPE_CHECKING:
     from ..frames import AudioFrame

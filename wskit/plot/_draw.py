@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
-from .signal import FloatArray, envelope
+from ._signal import FloatArray, envelope
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist

@@ -33,14 +33,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from websockets.frames import Frame, Opcode
 
-from ..events import Direction, Event, EventKind, _payload_preview
-from .anatomy import OPCODE_NAMES
+from .._targets import owner_of
+from ..closecodes import parse_close
+from ..events import Direction, Event, EventKind, format_details
 
 if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
 
-    from ..transports import Connection
-    from ..transports.base import BaseTransport
+    from ..transports import BaseTransport, Connection
 
 __all__ = ["Tappable", "WireRecord", "WireTap", "tap"]
 
@@ -50,7 +50,7 @@ Tappable: TypeAlias = "BaseTransport | Connection | WsConnection"
 
 logger = logging.getLogger("wskit")
 _CLOSE = Opcode.CLOSE
-_NAMES = {Opcode(code): name for code, name in OPCODE_NAMES.items()}
+_NAMES = {opcode: opcode.name for opcode in Opcode}  # Opcode.name, looked up once: this is the data path
 _monotonic = time.monotonic
 _new_record = tuple.__new__
 
@@ -85,20 +85,12 @@ class WireRecord(NamedTuple):
         return f"<WireRecord {self}>"
 
     def __str__(self) -> str:
-        parts = [self.direction.value, self.opcode]
-        if self.opcode == "CLOSE":
-            if self.code is not None:
-                parts.append(f"code={self.code}")
-            if self.reason:
-                parts.append(repr(self.reason))
-        elif self.payload:
-            parts.append(_payload_preview(self.payload, text=self.opcode != "BINARY"))
-        parts.append(f"[{self.length} bytes]")
-        if not self.fin:
-            parts.append("fin=0")
-        if self.rsv1:
-            parts.append("rsv1")
-        return " ".join(parts)
+        """``in PING 'hi' [2 bytes]``: the direction, then the frame as its ``WIRE`` event tells it."""
+        info = {"opcode": self.opcode, "fin": self.fin, "rsv1": self.rsv1, "length": self.length}
+        details = format_details(
+            EventKind.WIRE, raw=self.payload, size=self.length, code=self.code, reason=self.reason, info=info
+        )
+        return f"{self.direction.value} {details}"
 
 
 class _Hook:
@@ -165,11 +157,8 @@ class _Hook:
         else:
             rsv1, length = wire
         opcode = frame.opcode
-        if opcode is _CLOSE and len(payload) >= 2:
-            code: int | None = (payload[0] << 8) | payload[1]
-            reason = payload[2:].decode(errors="replace")
-        else:
-            code, reason = None, ""
+        close = parse_close(payload) if opcode is _CLOSE else None
+        code, reason = (None, "") if close is None else (close.code, close.reason)
         record = _new_record(
             WireRecord,
             (_monotonic(), direction, self.connection, _NAMES[opcode], frame.fin, rsv1, length, payload, code, reason),
@@ -218,18 +207,22 @@ class WireTap:
         self._unsubscribe: Callable[[], None] | None = None
         self._transport: Any = None
         self._attached = True
-        if hasattr(target, "events") and hasattr(target, "serializer"):  # a transport
-            self._transport = target
-            for conn in _connections_of(target):
-                self._watch(conn)
-            self._unsubscribe = target.events.subscribe(self._on_event)
-        elif hasattr(target, "websocket"):  # a wskit Connection
-            self._transport = getattr(target, "transport", None)
-            self._watch(target)
-        elif hasattr(target, "protocol"):  # a websockets connection
+        if hasattr(target, "protocol") and not hasattr(target, "websocket"):  # a websockets connection
             self._watch_protocol(target.protocol, None)
-        else:
-            raise TypeError(f"cannot tap {target!r}: give a transport, a wskit Connection or a websockets connection")
+            return
+        try:
+            transport, conn = owner_of(target)
+        except TypeError:
+            raise TypeError(
+                f"cannot tap {target!r}: give a transport, a wskit Connection or a websockets connection"
+            ) from None
+        self._transport = transport
+        if conn is not None:  # one wskit Connection
+            self._watch(conn)
+            return
+        for conn in _connections_of(transport):
+            self._watch(conn)
+        self._unsubscribe = transport.events.subscribe(self._on_event)
 
     def __repr__(self) -> str:
         state = "attached" if self._attached else "detached"

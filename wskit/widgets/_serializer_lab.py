@@ -22,7 +22,7 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .. import runtime
-from ..eventlog import hexdump
+from .._text import hexdump
 from ..events import Event
 from ..frames import Frame
 from ..serializer_lab import FRAME_KINDS, IDENTITY_FIELDS, Lab, LabResult, compare_frames, make_frame

@@ -16,8 +16,8 @@ from typing import Any
 from websockets.utils import accept_key as _ws_accept_key
 
 from ..redact import MASK, is_secret, mask_text, mask_url
-from .anatomy import _BOX, _CELL, _TABLE, _Shown
-from .tap import Tappable
+from ._display import BOX, CELL, TABLE, Shown
+from ._tap import Tappable
 
 __all__ = [
     "HEADER_MEANINGS",
@@ -84,7 +84,7 @@ def accept_key(key: str) -> str:
 
 
 @dataclass(repr=False)
-class Handshake(_Shown):
+class Handshake(Shown):
     """The request and response of one opening handshake.
 
     The attributes hold the real values; what it shows (``str()``,
@@ -144,16 +144,16 @@ class Handshake(_Shown):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th style='{_CELL}'>{h}</th>" for h in ("header", "request", "response", "meaning"))
+        head = "".join(f"<th style='{CELL}'>{h}</th>" for h in ("header", "request", "response", "meaning"))
         body = "".join(
-            f"<tr><td style='{_CELL}'><b>{html.escape(n)}</b></td><td style='{_CELL}'>{html.escape(q)}</td>"
-            f"<td style='{_CELL}'>{html.escape(r)}</td><td style='{_CELL}'>{html.escape(m)}</td></tr>"
+            f"<tr><td style='{CELL}'><b>{html.escape(n)}</b></td><td style='{CELL}'>{html.escape(q)}</td>"
+            f"<td style='{CELL}'>{html.escape(r)}</td><td style='{CELL}'>{html.escape(m)}</td></tr>"
             for n, q, r, m in self._shown_rows()
         )
         check = "✔ matches" if self.accept_ok else "✘ does not match"
         return (
-            f"<div style='{_BOX}'><p><code>{html.escape(self._shown_request_line)}</code> → "
-            f"<code>{html.escape(self.status_line)}</code></p><table style='{_TABLE}'><tr>{head}</tr>{body}</table>"
+            f"<div style='{BOX}'><p><code>{html.escape(self._shown_request_line)}</code> → "
+            f"<code>{html.escape(self.status_line)}</code></p><table style='{TABLE}'><tr>{head}</tr>{body}</table>"
             f"<p>accept_key(<code>{html.escape(self.key)}</code>) = <code>{html.escape(accept_key(self.key))}</code>: "
             f"{check} the response</p></div>"
         )
@@ -231,7 +231,7 @@ def handshake(target: Tappable) -> Handshake:
 
 
 @dataclass(repr=False)
-class RawExchange(_Shown):
+class RawExchange(Shown):
     """An HTTP request written byte for byte and the server's answer, parsed by websockets.
 
     Attributes:

@@ -39,11 +39,10 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..frames import AudioFrame, Frame, InterruptionFrame, MessageFrame
-from .base import loads_json
+from ._base import AudioFormat, loads_json
 
 if TYPE_CHECKING:
-    from ..audio.resample import Resampler
-    from ..transports.params import TransportParams
+    from ..audio import Resampler
 
 __all__ = ["MAX_MEDIA_BYTES", "MAX_STREAMS", "TelephonySerializer"]
 
@@ -101,7 +100,7 @@ class TelephonySerializer:
         self._in: OrderedDict[str | None, Resampler] = OrderedDict()
         self._out: OrderedDict[tuple[str | None, int], Resampler] = OrderedDict()
 
-    def setup(self, params: TransportParams) -> None:
+    def setup(self, params: AudioFormat) -> None:
         """Take the audio rate of the wskit side from the transport."""
         if not self._explicit_rate:
             self.sample_rate = params.audio_in_sample_rate
@@ -133,7 +132,7 @@ class TelephonySerializer:
         if resampler is not None:
             table.move_to_end(key)
             return resampler
-        from ..audio.resample import Resampler
+        from ..audio import Resampler
 
         resampler = table[key] = Resampler(from_rate, to_rate)
         while len(table) > self.max_streams:
@@ -152,14 +151,14 @@ class TelephonySerializer:
 
     def serialize(self, frame: Frame) -> str | None:
         if isinstance(frame, AudioFrame):
-            from ..audio import codecs
+            from ..audio import lin2alaw, lin2ulaw
 
             samples = frame.samples
             mono = samples[:, 0] if frame.num_channels == 1 else samples.mean(axis=1).round().astype("int16")
             if frame.sample_rate != WIRE_RATE:
                 key = (self.stream_sid, frame.sample_rate)
                 mono = self._resampler(self._out, key, frame.sample_rate, WIRE_RATE).process(mono)
-            encode = codecs.lin2ulaw if self.encoding == "mulaw" else codecs.lin2alaw
+            encode = lin2ulaw if self.encoding == "mulaw" else lin2alaw
             payload = base64.b64encode(encode(mono).tobytes()).decode("ascii")
             return self._event("media", media={"payload": payload})
         if isinstance(frame, InterruptionFrame):
@@ -211,9 +210,9 @@ class TelephonySerializer:
             raise ValueError(
                 f"media payload of {len(raw):,} bytes refused: over max_media_bytes ({self.max_media_bytes:,})"
             )
-        from ..audio import codecs  # numpy, imported by the first media event that gets this far
+        from ..audio import alaw2lin, ulaw2lin  # numpy, imported by the first media event that gets this far
 
-        decode = codecs.ulaw2lin if self.encoding == "mulaw" else codecs.alaw2lin
+        decode = ulaw2lin if self.encoding == "mulaw" else alaw2lin
         pcm = decode(raw)
         if self.sample_rate != WIRE_RATE:
             sid = obj.get("streamSid")

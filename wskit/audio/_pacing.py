@@ -14,21 +14,17 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from .sources import AudioSource
+    from ._sources import AudioSource
 
 __all__ = ["AUTO_PROGRESS_SECONDS", "StreamStats", "stream"]
 
 #: A real-time stream longer than this shows its progress unless told not to (``progress=False``).
 AUTO_PROGRESS_SECONDS = 5.0
-
-
-class _Sender(Protocol):
-    async def send(self, frame: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

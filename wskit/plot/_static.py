@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..frames import AudioFrame
-from .draw import displayable
-from .signal import FloatArray, envelope, levels, to_float
+from ._draw import displayable
+from ._signal import FloatArray, envelope, levels, to_float
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -33,8 +33,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._targets import role_of
 from ..events import Event, EventKind
-from .draw import displayable
+from ._draw import displayable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -114,16 +115,6 @@ class _Row:
     peer: Any  # pairs the two ends of one connection when known
 
 
-def _role_of(source: Any) -> Lane | None:
-    from ..transports import WebsocketClientTransport, WebsocketServerTransport
-
-    if isinstance(source, WebsocketServerTransport):
-        return "server"
-    if isinstance(source, WebsocketClientTransport):
-        return "client"
-    return None
-
-
 def _peer_of(connection: Any, role: Lane) -> Any:
     """The client's (host, port): the remote end on the server, the local end on the client."""
     websocket = getattr(connection, "websocket", None)
@@ -137,7 +128,7 @@ def _peer_of(connection: Any, role: Lane) -> Any:
 
 
 def _from_event(event: Event, peers: dict[int, Any]) -> _Row | None:
-    role = _role_of(event.source)
+    role = role_of(event.source)
     if role is None:
         return None
     opcode = None

@@ -9,12 +9,11 @@ or ``wscat`` produces, and the default of wskit's transports.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame, TranscriptionFrame
-
-if TYPE_CHECKING:
-    from ..transports.params import TransportParams
+from ._base import AudioFormat
+from ._wav import audio_frame
 
 __all__ = ["RawSerializer"]
 
@@ -49,7 +48,7 @@ class RawSerializer:
         self._audio = binary == "audio"
         self._explicit = (sample_rate is not None, num_channels is not None)
 
-    def setup(self, params: TransportParams) -> None:
+    def setup(self, params: AudioFormat) -> None:
         """Take the audio format (and ``auto`` mode) from the transport."""
         if self.binary == "auto":
             self._audio = params.audio_in_enabled
@@ -77,5 +76,5 @@ class RawSerializer:
         if isinstance(data, str):
             return TextFrame(data)
         if self._audio:
-            return AudioFrame(data, self.sample_rate, self.num_channels)
+            return audio_frame(data, self.sample_rate, self.num_channels)
         return BinaryFrame(data)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.protocol import Side
 
-from .anatomy import FrameAnatomy, decode
+from ._anatomy import FrameAnatomy, decode
 
 if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection

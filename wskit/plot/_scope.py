@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy.typing as npt
 
 from .. import runtime
+from .._targets import owner_of
 from ..audio import not_audio
 from ..events import Direction, Event, EventKind
 from ..frames import AudioFrame, BinaryFrame
-from .signal import (
+from ._signal import (
     FloatArray,
     GapDetector,
     RateMeter,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     import ipywidgets  # type: ignore[import-untyped]
     from matplotlib.figure import Figure
 
-    from .draw import ScopeFigure
+    from ._draw import ScopeFigure
 
 __all__ = ["AudioScope"]
 
@@ -206,14 +207,11 @@ class AudioScope:
             The scope, so ``AudioScope().attach(server)`` displays it.
         """
         wanted = Direction(direction)
-        bus = getattr(target, "events", None)
-        connection = None
-        if bus is None:  # a Connection: listen on its transport's bus, keep its own events
-            owner = getattr(target, "transport", None)
-            bus = getattr(owner, "events", None)
-            connection = target
-        if bus is None:
-            raise TypeError(f"cannot attach to {target!r}: not a transport or a connection")
+        try:  # a Connection: listen on its transport's bus, keep its own events
+            owner, connection = owner_of(target)
+        except TypeError:
+            raise TypeError(f"cannot attach to {target!r}: not a transport or a connection") from None
+        bus = owner.events
 
         def on_event(event: Event) -> None:
             if (
@@ -288,7 +286,7 @@ class AudioScope:
         the blit: about 1-2 ms in all); the JPEG encoding of a copy of the
         pixels runs in a worker thread, so the loop is free meanwhile.
         """
-        from .draw import encode_rgba
+        from ._draw import encode_rgba
 
         while self._dirty:
             wait = self._last_render + 1.0 / self.fps - time.monotonic()
@@ -315,7 +313,7 @@ class AudioScope:
 
     def _ensure_figure(self) -> ScopeFigure:
         if self._figure is None:
-            from .draw import ScopeFigure
+            from ._draw import ScopeFigure
 
             shape = self._spectrogram.image.shape if self._spectrogram is not None else None
             self._figure = ScopeFigure(
@@ -358,7 +356,7 @@ class AudioScope:
         In ipympl mode the canvas itself is the view: this asks ipympl to
         redraw and returns ``b""``.
         """
-        from .draw import encode
+        from ._draw import encode
 
         started = time.perf_counter()
         figure, stats = self._begin_render()
@@ -385,7 +383,7 @@ class AudioScope:
 
     def snapshot(self) -> Figure:
         """A new matplotlib ``Figure`` of the current view (drawn in full, for saving or display)."""
-        from .draw import ScopeFigure, displayable
+        from ._draw import ScopeFigure, displayable
 
         shape = self._spectrogram.image.shape if self._spectrogram is not None else None
         figure = ScopeFigure(self.sample_rate, self.window_s, self.channels, shape, self.size, animated=False)

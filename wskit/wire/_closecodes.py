@@ -4,6 +4,8 @@
 ranges around them; :func:`explain` says what one code means; and
 :func:`close_with` makes a live connection close with a chosen code, so one
 can watch the close frames cross and what each side reports afterwards.
+Whether a code may be sent is :func:`wskit.closecodes.is_sendable`'s answer
+(websockets' own check); the table's ``on_wire`` column is built from it.
 
 RFC 6455 §7.4.1 defines 1000-1011 and 1015 (1004 reserved); 1012, 1013 and
 1014 were added later to IANA's "WebSocket Close Code Number Registry"
@@ -14,14 +16,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from .anatomy import _BOX, _CELL, _TABLE, _Shown
+from ..closecodes import is_sendable
+from ._display import BOX, CELL, TABLE, Shown
 
-if TYPE_CHECKING:
-    from .demos import Report
-
-__all__ = ["CLOSE_CODES", "CONVENTIONS", "CloseCodeInfo", "CloseCodeTable", "close_codes", "close_with", "explain"]
+__all__ = ["CLOSE_CODES", "CONVENTIONS", "CloseCodeInfo", "CloseCodeTable", "close_codes", "explain"]
 
 RFC = "RFC 6455 §7.4.1"
 IANA = "IANA registry"
@@ -106,6 +106,9 @@ CLOSE_CODES: dict[int, CloseCodeInfo] = {
     ]
 }
 
+# what the table says may be sent is what websockets (and so every wskit side) lets through
+assert all(info.on_wire == is_sendable(code) for code, info in CLOSE_CODES.items())
+
 #: Conventions of libraries rather than of the RFC, by code.
 CONVENTIONS: dict[int, str] = {
     1011: "websockets also closes with 1011 'keepalive ping timeout' when a ping goes unanswered: "
@@ -143,7 +146,7 @@ def explain(code: int) -> str:
 
 
 @dataclass(repr=False)
-class CloseCodeTable(_Shown):
+class CloseCodeTable(Shown):
     """The close codes as a table: ``print()`` it, or show it in Jupyter.
 
     Attributes:
@@ -163,15 +166,15 @@ class CloseCodeTable(_Shown):
 
     def _repr_html_(self) -> str:
         head = "".join(
-            f"<th style='{_CELL}'>{h}</th>" for h in ("code", "name", "sent on the wire", "defined in", "meaning")
+            f"<th style='{CELL}'>{h}</th>" for h in ("code", "name", "sent on the wire", "defined in", "meaning")
         )
         body = "".join(
-            f"<tr><td style='{_CELL}'><b>{c}</b></td><td style='{_CELL}'>{html.escape(n)}</td>"
-            f"<td style='{_CELL}'>{'<b>never</b>' if w == 'never' else html.escape(w)}</td>"
-            f"<td style='{_CELL}'>{html.escape(d)}</td><td style='{_CELL}'>{html.escape(m)}</td></tr>"
+            f"<tr><td style='{CELL}'><b>{c}</b></td><td style='{CELL}'>{html.escape(n)}</td>"
+            f"<td style='{CELL}'>{'<b>never</b>' if w == 'never' else html.escape(w)}</td>"
+            f"<td style='{CELL}'>{html.escape(d)}</td><td style='{CELL}'>{html.escape(m)}</td></tr>"
             for c, n, w, d, m in self.rows
         )
-        return f"<div style='{_BOX}'><table style='{_TABLE}'><tr>{head}</tr>{body}</table></div>"
+        return f"<div style='{BOX}'><table style='{TABLE}'><tr>{head}</tr>{body}</table></div>"
 
 
 def _sent(info: CloseCodeInfo) -> str:
@@ -183,23 +186,3 @@ def close_codes() -> CloseCodeTable:
     rows = [(str(i.code), i.name, _sent(i), i.defined_in, i.meaning) for i in CLOSE_CODES.values()]
     rows += [(span, "", "yes" if on_wire else "never", source, meaning) for span, on_wire, source, meaning in _RANGES]
     return CloseCodeTable(rows)
-
-
-async def close_with(
-    code: int, reason: str = "", *, by: Literal["server", "client"] = "server", timeout: float = 5.0
-) -> Report:
-    """Open a fresh server and client, close with ``code`` from one side, report both sides.
-
-    1006 is not sent: the closing side drops the TCP connection without a
-    close frame, which is how a peer comes to report 1006. 1005 is not sent
-    either: with ``by="client"`` a raw client sends a close frame with no
-    code, which the server reports as 1005. Other codes that may not be sent
-    (1015, 1004, 1016-2999) raise ``ValueError``.
-
-    Returns:
-        a :class:`~wskit.wire.demos.Report`: the close frames on the wire and
-        the ``close_code``/``close_reason`` each side reports.
-    """
-    from .demos import close_demo
-
-    return await close_demo(code, reason, by=by, timeout=timeout)

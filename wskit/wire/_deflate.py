@@ -21,7 +21,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .anatomy import _Shown, encode
+from ._anatomy import encode
+from ._display import Shown
 
 __all__ = ["SYNC_TRAILER", "Deflated", "DeflatedMessage", "deflate"]
 
@@ -47,7 +48,7 @@ class DeflatedMessage:
 
 
 @dataclass(repr=False)
-class Deflated(_Shown):
+class Deflated(Shown):
     """Messages compressed in turn with one set of parameters."""
 
     context_takeover: bool

@@ -19,6 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from ..closecodes import CloseCode
 from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
 from . import _style as st
 from ._tasks import schedule
@@ -97,7 +98,11 @@ class Composer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.ping_button = st.button("Ping", "send a ping and time the pong")
         self.latency = widgets.HTML('<span class="wskit-dim">ping: –</span>')
         self.close_code = widgets.BoundedIntText(
-            value=1000, min=1000, max=4999, description="code", layout=widgets.Layout(width="150px")
+            value=CloseCode.NORMAL_CLOSURE,
+            min=CloseCode.NORMAL_CLOSURE,
+            max=4999,  # the last private-use code (RFC 6455 §7.4.2)
+            description="code",
+            layout=widgets.Layout(width="150px"),
         )
         self.close_reason = widgets.Text(
             placeholder="reason", description="reason", layout=widgets.Layout(width="220px")

@@ -20,15 +20,18 @@ import html
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from websockets.exceptions import PayloadTooBig, ProtocolError
-from websockets.frames import CLOSE_CODE_EXPLANATIONS, EXTERNAL_CLOSE_CODES, Frame, Opcode
+from websockets.frames import CLOSE_CODE_EXPLANATIONS, CloseCode, Frame, Opcode
 from websockets.streams import StreamReader
 from websockets.utils import apply_mask
 
+from .._text import hex_preview
+from ..closecodes import is_sendable, parse_close
+from ._display import BOX, CELL, TABLE, Shown
+
 __all__ = [
-    "OPCODE_NAMES",
     "FrameAnatomy",
     "Masking",
     "Problem",
@@ -41,10 +44,13 @@ __all__ = [
     "reassemble",
 ]
 
-#: Opcode values and their names (RFC 6455 §5.2, §11.8).
-OPCODE_NAMES: dict[int, str] = {0x0: "CONT", 0x1: "TEXT", 0x2: "BINARY", 0x8: "CLOSE", 0x9: "PING", 0xA: "PONG"}
-_BY_NAME = {name: code for code, name in OPCODE_NAMES.items()}
-_BY_NAME["CONTINUATION"] = 0x0
+# opcode names (RFC 6455 §5.2, §11.8) are websockets' Opcode member names
+_BY_NAME = {opcode.name: int(opcode) for opcode in Opcode}
+_BY_NAME["CONTINUATION"] = Opcode.CONT
+_OPCODES = frozenset(int(opcode) for opcode in Opcode)
+# what a receiver fails the connection with (RFC 6455 §7.4.1)
+_PROTOCOL = CloseCode.PROTOCOL_ERROR
+_INVALID = CloseCode.INVALID_DATA
 _RFC = "https://www.rfc-editor.org/rfc/rfc6455"
 
 
@@ -53,7 +59,7 @@ def _opcode(value: int | str) -> int:
         try:
             return _BY_NAME[value.upper()]
         except KeyError:
-            raise ValueError(f"unknown opcode name {value!r}; known: {', '.join(OPCODE_NAMES.values())}") from None
+            raise ValueError(f"unknown opcode name {value!r}; known: {', '.join(o.name for o in Opcode)}") from None
     if not 0 <= int(value) <= 0xF:
         raise ValueError(f"an opcode is 4 bits (0-15), not {value}")
     return int(value)
@@ -113,20 +119,6 @@ def _pack(opcode: int, data: bytes, fin: bool, rsv: tuple[bool, bool, bool]) -> 
     return header + data
 
 
-class _Shown:
-    """Shows as its ``str()`` in IPython's text output (the HTML view is ``_repr_html_``)."""
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self._summary()}>"
-
-    def _summary(self) -> str:
-        lines = str(self).splitlines()
-        return lines[-1] if lines else ""
-
-
 class Problem(NamedTuple):
     """One rule a frame breaks.
 
@@ -146,7 +138,7 @@ class Problem(NamedTuple):
 
 
 @dataclass(repr=False)
-class FrameAnatomy(_Shown):
+class FrameAnatomy(Shown):
     """One frame taken apart. Print it, or show it in Jupyter for a diagram.
 
     Attributes:
@@ -186,9 +178,8 @@ class FrameAnatomy(_Shown):
 
     @property
     def opcode_name(self) -> str:
-        name = OPCODE_NAMES.get(self.opcode)
-        if name is not None:
-            return name
+        if self.opcode in _OPCODES:
+            return Opcode(self.opcode).name
         return "reserved (control)" if self.opcode & 0x8 else "reserved (data)"
 
     @property
@@ -236,11 +227,9 @@ class FrameAnatomy(_Shown):
 
     @property
     def close(self) -> tuple[int, str] | None:
-        """``(code, reason)`` of a CLOSE frame with a well-formed payload."""
-        if self.opcode != 0x8 or len(self.payload) < 2:
-            return None
-        code = struct.unpack("!H", self.payload[:2])[0]
-        return code, self.payload[2:].decode(errors="replace")
+        """``(code, reason)`` of a CLOSE frame whose payload carries a code (even one that may not be sent)."""
+        close = parse_close(self.payload) if self.opcode == Opcode.CLOSE else None
+        return None if close is None else (int(close.code), close.reason)
 
     # -- the rows both renderings share --------------------------------------
 
@@ -283,14 +272,14 @@ class FrameAnatomy(_Shown):
             out.append((_span(pos, 4), chunk.hex(" "), "masking key", "XORed over the payload, byte i with key[i % 4]"))
             pos += 4
         if self.length or self.masked_payload:
-            shown = _hex(self.masked_payload)
+            shown = hex_preview(self.masked_payload, 32)
             what = "masked payload" if self.masked else "payload"
             out.append((_span(pos, len(self.masked_payload)), shown, what, self._payload_meaning()))
         return out
 
     def _payload_meaning(self) -> str:
-        unmasked = f"unmasked: {_hex(self.payload)}; " if self.masked else ""
-        if self.opcode == 0x8 and self.close is not None:
+        unmasked = f"unmasked: {hex_preview(self.payload, 32)}; " if self.masked else ""
+        if self.opcode == Opcode.CLOSE and self.close is not None:
             code, reason = self.close
             return f"{unmasked}close code {code} ({_explain(code)}), reason {reason!r}"
         text = self.text
@@ -322,12 +311,6 @@ class FrameAnatomy(_Shown):
 
 def _span(start: int, width: int) -> str:
     return str(start) if width <= 1 else f"{start}-{start + width - 1}"
-
-
-def _hex(data: bytes, limit: int = 32) -> str:
-    if len(data) <= limit:
-        return data.hex(" ")
-    return f"{data[: limit // 2].hex(' ')} … {data[-8:].hex(' ')}"
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -402,29 +385,31 @@ def decode(data: bytes, *, from_client: bool | None = None, deflate: bool = Fals
 def _check(a: FrameAnatomy, from_client: bool | None, deflate: bool) -> None:
     """Every field-level rule of RFC 6455 §5 (and RFC 7692 for RSV1)."""
     add = a.problems.append
-    if a.opcode not in OPCODE_NAMES:
-        add(Problem(f"opcode 0x{a.opcode:x} is reserved: no frame may use it", "5.2", 1002))
+    if a.opcode not in _OPCODES:
+        add(Problem(f"opcode 0x{a.opcode:x} is reserved: no frame may use it", "5.2", _PROTOCOL))
     if a.rsv1 and not (deflate and a.opcode in (0x1, 0x2)):
         why = "on a control or continuation frame" if deflate else "but no extension was negotiated"
-        add(Problem(f"RSV1 is set {why} (permessage-deflate uses it on a message's first frame)", "5.2", 1002))
+        add(Problem(f"RSV1 is set {why} (permessage-deflate uses it on a message's first frame)", "5.2", _PROTOCOL))
     if a.rsv2 or a.rsv3:
-        add(Problem("RSV2/RSV3 are set but no extension defines them", "5.2", 1002))
+        add(Problem("RSV2/RSV3 are set but no extension defines them", "5.2", _PROTOCOL))
     if from_client is True and not a.masked:
-        add(Problem("a client must mask every frame it sends; this one is not masked", "5.1", 1002))
+        add(Problem("a client must mask every frame it sends; this one is not masked", "5.1", _PROTOCOL))
     if from_client is False and a.masked:
-        add(Problem("a server must not mask the frames it sends; this one is masked", "5.1", 1002))
+        add(Problem("a server must not mask the frames it sends; this one is masked", "5.1", _PROTOCOL))
     minimal = "7-bit" if a.length < 126 else "16-bit" if a.length < 65536 else "64-bit"
     if a.length_form != minimal:
         add(
-            Problem(f"length {a.length} written in the {a.length_form} form: the minimal form is required", "5.2", 1002)
+            Problem(
+                f"length {a.length} written in the {a.length_form} form: the minimal form is required", "5.2", _PROTOCOL
+            )
         )
     if a.length_form == "64-bit" and a.length >> 63:
-        add(Problem("the most significant bit of a 64-bit length must be 0", "5.2", 1002))
+        add(Problem("the most significant bit of a 64-bit length must be 0", "5.2", _PROTOCOL))
     if a.is_control:
         if a.length > 125:
-            add(Problem(f"a control frame carries at most 125 payload bytes, not {a.length}", "5.5", 1002))
+            add(Problem(f"a control frame carries at most 125 payload bytes, not {a.length}", "5.5", _PROTOCOL))
         if not a.fin:
-            add(Problem("a control frame must not be fragmented (FIN must be 1)", "5.5", 1002))
+            add(Problem("a control frame must not be fragmented (FIN must be 1)", "5.5", _PROTOCOL))
     if len(a.masked_payload) < a.length:
         return
     if a.opcode == 0x1 and not a.rsv1:
@@ -432,18 +417,22 @@ def _check(a: FrameAnatomy, from_client: bool | None, deflate: bool) -> None:
         try:
             decoder.decode(a.payload, final=a.fin)
         except UnicodeDecodeError as exc:
-            add(Problem(f"a text payload must be UTF-8: {exc.reason} at byte {exc.start}", "8.1", 1007))
-    if a.opcode == 0x8:
+            add(Problem(f"a text payload must be UTF-8: {exc.reason} at byte {exc.start}", "8.1", _INVALID))
+    if a.opcode == Opcode.CLOSE:
         if len(a.payload) == 1:
-            add(Problem("a close payload is empty or starts with a 2-byte code; this one has 1 byte", "5.5.1", 1002))
-        elif len(a.payload) >= 2:
-            code = struct.unpack("!H", a.payload[:2])[0]
-            if not (code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000):
-                add(Problem(f"close code {code} may not be sent in a close frame", "7.4.1", 1002))
+            add(
+                Problem(
+                    "a close payload is empty or starts with a 2-byte code; this one has 1 byte", "5.5.1", _PROTOCOL
+                )
+            )
+        elif a.close is not None:
+            code = a.close[0]
+            if not is_sendable(code):
+                add(Problem(f"close code {code} may not be sent in a close frame", "7.4.1", _PROTOCOL))
             try:
                 a.payload[2:].decode()
             except UnicodeDecodeError:
-                add(Problem("a close reason must be UTF-8", "5.5.1", 1007))
+                add(Problem("a close reason must be UTF-8", "5.5.1", _INVALID))
 
 
 def _websockets_verdict(data: bytes, masked: bool, deflate: bool) -> str:
@@ -501,7 +490,7 @@ def parse_frames(data: bytes, *, mask: bool) -> list[Frame]:
 
 
 @dataclass(repr=False)
-class Masking(_Shown):
+class Masking(Shown):
     """The XOR of RFC 6455 §5.3: ``masked[i] = payload[i] ^ key[i % 4]``.
 
     Masking the masked bytes with the same key gives the payload back.
@@ -526,14 +515,14 @@ class Masking(_Shown):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th style='{_CELL}'>{h}</th>" for h in ("i", "payload", "⊕ key[i % 4]", "= masked"))
+        head = "".join(f"<th style='{CELL}'>{h}</th>" for h in ("i", "payload", "⊕ key[i % 4]", "= masked"))
         body = "".join(
-            f"<tr><td style='{_CELL}'>{i}</td><td style='{_CELL}'>{p:02x} {p:08b}</td>"
-            f"<td style='{_CELL}'>{k:02x} {k:08b}</td><td style='{_CELL}'><b>{m:02x} {m:08b}</b></td></tr>"
+            f"<tr><td style='{CELL}'>{i}</td><td style='{CELL}'>{p:02x} {p:08b}</td>"
+            f"<td style='{CELL}'>{k:02x} {k:08b}</td><td style='{CELL}'><b>{m:02x} {m:08b}</b></td></tr>"
             for i, p, k, m in self.rows()
         )
         more = f"<p>… {len(self.payload) - 16} more bytes</p>" if len(self.payload) > 16 else ""
-        return f"<div style='{_BOX}'><table style='{_TABLE}'><tr>{head}</tr>{body}</table>{more}</div>"
+        return f"<div style='{BOX}'><table style='{TABLE}'><tr>{head}</tr>{body}</table>{more}</div>"
 
 
 def masking(payload: bytes | str, key: bytes) -> Masking:
@@ -575,7 +564,7 @@ def fragment(
 
 
 @dataclass(repr=False)
-class Reassembly(_Shown):
+class Reassembly(Shown):
     """A message put back together from its frames.
 
     Attributes:
@@ -639,13 +628,6 @@ def reassemble(frames: Iterable[bytes] | bytes, *, mask: bool | None = None) -> 
 
 # -- HTML ---------------------------------------------------------------------------
 
-# JupyterLab CSS variables (with fallbacks), so the diagram reads in light and dark themes.
-_BOX = (
-    "font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); "
-    "color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, transparent);"
-)
-_TABLE = "border-collapse: collapse; text-align: left;"
-_CELL = "border: 1px solid var(--jp-border-color2, #ccc); padding: 2px 6px; vertical-align: top;"
 _BIT_COLORS = {
     "FIN": "var(--jp-brand-color3, #bbdefb)",
     "RSV": "var(--jp-warn-color3, #ffe0b2)",
@@ -670,19 +652,19 @@ def _bits_html(a: FrameAnatomy) -> str:
             color = _BAD
         border = "border-left: 2px solid var(--jp-ui-font-color2, #888);" if i == 8 else ""
         cells.append(
-            f"<td style='{_CELL}{border} background:{color}; text-align:center' title='{label}'>"
+            f"<td style='{CELL}{border} background:{color}; text-align:center' title='{label}'>"
             f"{bit}<br><small>{label}</small></td>"
         )
-    return f"<table style='{_TABLE}'><tr>{''.join(cells)}</tr></table>"
+    return f"<table style='{TABLE}'><tr>{''.join(cells)}</tr></table>"
 
 
 def _html(a: FrameAnatomy) -> str:
     rows = "".join(
-        f"<tr><td style='{_CELL}'>{html.escape(span)}</td><td style='{_CELL}'>{html.escape(value)}</td>"
-        f"<td style='{_CELL}'><b>{html.escape(name)}</b></td><td style='{_CELL}'>{html.escape(meaning)}</td></tr>"
+        f"<tr><td style='{CELL}'>{html.escape(span)}</td><td style='{CELL}'>{html.escape(value)}</td>"
+        f"<td style='{CELL}'><b>{html.escape(name)}</b></td><td style='{CELL}'>{html.escape(meaning)}</td></tr>"
         for span, value, name, meaning in a.rows()
     )
-    head = "".join(f"<th style='{_CELL}'>{h}</th>" for h in ("byte", "value", "field", "meaning"))
+    head = "".join(f"<th style='{CELL}'>{h}</th>" for h in ("byte", "value", "field", "meaning"))
     if a.valid:
         verdict = f"<p>✔ {html.escape(a.verdict())}</p>"
     else:
@@ -695,5 +677,5 @@ def _html(a: FrameAnatomy) -> str:
         verdict = f"<div style='background:{_BAD}; padding:4px'>✘ malformed:<ul>{items}</ul></div>"
     ws = f"<p><small>websockets' parser: {html.escape(a.websockets_verdict)}</small></p>"
     rest = f"<p>{len(a.rest)} more bytes follow (the next frame)</p>" if a.rest else ""
-    table = f"<table style='{_TABLE}'><tr>{head}</tr>{rows}</table>"
-    return f"<div style='{_BOX}'>{_bits_html(a)}{table}{verdict}{ws}{rest}</div>"
+    table = f"<table style='{TABLE}'><tr>{head}</tr>{rows}</table>"
+    return f"<div style='{BOX}'>{_bits_html(a)}{table}{verdict}{ws}{rest}</div>"

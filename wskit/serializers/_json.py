@@ -28,7 +28,8 @@ from ..frames import (
     TextFrame,
     TranscriptionFrame,
 )
-from .base import loads_json
+from ._base import loads_json
+from ._wav import audio_frame
 
 __all__ = ["JsonSerializer"]
 
@@ -91,7 +92,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Frame]] = {
     "text": lambda o, kw: TextFrame(_require(o, "text", str), **kw),
     "binary": lambda o, kw: BinaryFrame(_unb64(o, "data"), **kw),
     "message": lambda o, kw: MessageFrame(o.get("data"), **kw),
-    "audio": lambda o, kw: AudioFrame(
+    "audio": lambda o, kw: audio_frame(
         _unb64(o, "audio"),
         _require(o, "sample_rate", int),
         _optional(o, "num_channels", int, 1),

@@ -1,7 +1,9 @@
 """The serializer protocol: frames to WebSocket messages and back.
 
 A serializer is any object with ``serialize`` and ``deserialize`` methods,
-sync or async, so one written in a notebook cell can be tried at once. The
+sync or async, so one written in a notebook cell can be tried at once. An
+optional ``setup(audio)`` hook is told the :class:`AudioFormat` of the
+transport's messages when it starts (not the transport itself). The
 transport calls it through :func:`encode` and :func:`decode` (on its hot
 path through :func:`encode_sync` and :func:`decode_sync`, which add no
 coroutine layer for a sync serializer). They check what came back and turn
@@ -15,14 +17,16 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
-from ..frames import Frame, _preview
+from websockets.frames import CloseCode
 
-if TYPE_CHECKING:
-    from ..transports.params import TransportParams
+from .._text import preview
+from ..frames import Frame
 
 __all__ = [
+    "AudioFormat",
     "FrameSerializer",
     "SerializerError",
     "decode",
@@ -44,8 +48,8 @@ class FrameSerializer(Protocol):
     ``serialize`` returns ``str`` (sent as a text message), ``bytes`` (binary)
     or ``None`` (this serializer cannot encode that frame). ``deserialize``
     returns a :class:`~wskit.frames.Frame`, or ``None`` to skip the message
-    on purpose. Either may be ``async def``. An optional ``setup(params)``
-    method receives the transport's parameters when it starts.
+    on purpose. Either may be ``async def``. An optional ``setup(audio)``
+    method receives the transport's :class:`AudioFormat` when it starts.
     """
 
     def serialize(self, frame: Frame) -> Message | Awaitable[Message | None] | None: ...
@@ -69,7 +73,7 @@ class SerializerError(Exception):
         self.serializer = serializer
         self.operation = operation
         self.data = data
-        self.close_code = 1007 if operation == "deserialize" else 1011
+        self.close_code = CloseCode.INVALID_DATA if operation == "deserialize" else CloseCode.INTERNAL_ERROR
         super().__init__(f"{describe(serializer)}.{operation} {problem} (on {_what(data)})")
 
 
@@ -80,9 +84,9 @@ def describe(serializer: object) -> str:
 
 def _what(data: object) -> str:
     if isinstance(data, str):
-        return f"text message {_preview(data)}, {len(data.encode())} bytes"
+        return f"text message {preview(data)}, {len(data.encode())} bytes"
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return f"binary message {_preview(bytes(data))}, {len(data)} bytes"
+        return f"binary message {preview(bytes(data))}, {len(data)} bytes"
     return f"{getattr(data, 'name', type(data).__name__)}"
 
 
@@ -90,12 +94,42 @@ def _failed(exc: Exception) -> str:
     return f"raised {type(exc).__name__}: {exc}"
 
 
-async def setup(serializer: object, params: TransportParams) -> None:
-    """Call the serializer's optional ``setup(params)`` hook."""
+@dataclass(frozen=True, slots=True)
+class AudioFormat:
+    """What a serializer's ``setup`` is told: the audio format of a transport's messages.
+
+    The attribute names are the transport parameters' own, so a ``setup(params)``
+    written against ``params.audio_in_sample_rate`` keeps working.
+
+    Attributes:
+        audio_in_enabled: binary messages are audio (what the raw serializer's ``"auto"`` follows).
+        audio_in_sample_rate, audio_in_channels: format of incoming PCM.
+        add_wav_header: outgoing audio frames reach ``serialize`` as whole WAV files
+            (see :func:`~wskit.serializers.frame_with_header`).
+    """
+
+    audio_in_enabled: bool = False
+    audio_in_sample_rate: int = 16_000
+    audio_in_channels: int = 1
+    add_wav_header: bool = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> AudioFormat:
+        """The format a transport's parameters (any object with these attributes) describe."""
+        return cls(
+            audio_in_enabled=params.audio_in_enabled,
+            audio_in_sample_rate=params.audio_in_sample_rate,
+            audio_in_channels=params.audio_in_channels,
+            add_wav_header=params.add_wav_header,
+        )
+
+
+async def setup(serializer: object, audio: AudioFormat) -> None:
+    """Call the serializer's optional ``setup(audio)`` hook (sync or async)."""
     hook = getattr(serializer, "setup", None)
     if hook is None:
         return
-    result = hook(params)
+    result = hook(audio)
     if inspect.isawaitable(result):
         await result
 

@@ -39,15 +39,13 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from websockets.exceptions import ProtocolError
-from websockets.frames import Close
-
+from .._text import parse_headers
+from ..closecodes import CloseCode, is_sendable
 from ..events import Direction, Event, EventKind
 from ..redact import mask_url
-from ..serializers.raw import RawSerializer
-from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport
-from ..transports.connection import WebSocketDisconnect
-from . import loop
+from ..serializers import RawSerializer
+from ..transports import ConnectError, WebsocketClientParams, WebsocketClientTransport, WebSocketDisconnect
+from . import _loop as loop
 from .terminal import TerminalLogHandler, printable
 
 __all__ = [
@@ -129,21 +127,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
-def parse_headers(values: list[str]) -> dict[str, str]:
-    """``["Name: value", ...]`` -> ``{"Name": "value"}``.
-
-    Raises:
-        ValueError: a value has no colon or an empty name.
-    """
-    headers: dict[str, str] = {}
-    for value in values:
-        name, colon, content = value.partition(":")
-        if not colon or not name.strip():
-            raise ValueError(f"header {value!r} is not 'Name: value'")
-        headers[name.strip()] = content.strip()
-    return headers
-
-
 def check_url(url: str) -> str | None:
     """Why ``url`` is not a WebSocket URL, with the spelling to use, or ``None`` when it is one."""
     shown = printable(mask_url(url))
@@ -201,9 +184,9 @@ class _Outcome:
     def exit_code(self) -> int:
         if self.connect_error is not None:
             return EXIT_REJECTED if self.connect_error.status_code is not None else EXIT_REFUSED
-        if self.code is None or self.code == 1006:
+        if self.code is None or self.code == CloseCode.ABNORMAL_CLOSURE:
             return EXIT_ABNORMAL
-        if self.closed_by_us or self.code in (1000, 1001):
+        if self.closed_by_us or self.code in (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY):
             return EXIT_OK
         return EXIT_CLOSED_WITH_ERROR
 
@@ -343,9 +326,10 @@ class _Session:
     async def close(self, arguments: str) -> None:
         code_text, _, reason = arguments.partition(" ")
         try:
-            code = int(code_text) if code_text else 1000
-            Close(code, reason).serialize()  # websockets checks the code and the reason's length
-        except (ValueError, ProtocolError) as exc:
+            code = int(code_text) if code_text else CloseCode.NORMAL_CLOSURE
+            if not is_sendable(code):
+                raise ValueError(f"close code {code} cannot be sent")
+        except ValueError as exc:
             self.note(f"not closed: {exc} (a code 1000-1003, 1007-1014 or 3000-4999; reason <= 123 bytes)")
             return
         self.outcome.closed_by_us = True

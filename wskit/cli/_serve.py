@@ -1,7 +1,7 @@
 """``wskit serve``: a server transport in a terminal, logging every event as a line.
 
 What wscat/websocat ``-s`` do, plus what they hide: each connection, message,
-close code, rejection and error is one line (see :mod:`wskit.cli.logline`),
+close code, rejection and error is one line (see :mod:`wskit.cli._logline`),
 and with ``--frames`` each wire frame, control frames included.
 
 The first line printed is ``wskit serve: listening on ws://HOST:PORT/ ...``,
@@ -17,29 +17,27 @@ import argparse
 import asyncio
 import contextlib
 import errno
-import hmac
 import signal
 import sys
 import urllib.parse
 from typing import Any
 
 from .. import wire
+from ..auth import token_auth
 from ..events import Event
 from ..frames import Frame
-from ..serializers.registry import get_serializer, serializer_names
+from ..serializers import get_serializer, serializer_names
 from ..transports import (
     CHAT_PAGE,
     Connection,
-    HTTPReject,
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from ..transports.params import AuthHook
-from . import loop
-from .logline import format_event
+from . import _loop as loop
+from ._logline import format_event
 from .terminal import TerminalLogHandler, printable
 
-__all__ = ["add_arguments", "main", "token_auth"]
+__all__ = ["add_arguments", "main"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,21 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loop", choices=["auto", "asyncio", "uvloop"], default="auto", help="event loop (default: auto)"
     )
-
-
-def token_auth(token: str) -> AuthHook:
-    """An auth hook admitting clients that present ``token``; others get HTTP 401 before the upgrade."""
-    expected = token.encode()
-
-    def check(conn: Connection) -> None:
-        given = conn.query_params.get("token")
-        scheme, _, credentials = conn.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer":
-            given = credentials.strip()
-        if given is None or not hmac.compare_digest(given.encode(), expected):
-            raise HTTPReject(401, "a valid token is needed: ?token=... or 'Authorization: Bearer ...'")
-
-    return check
 
 
 async def _serve(args: argparse.Namespace, loop_name: str) -> int:
