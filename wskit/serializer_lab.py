@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from ._text import preview as _preview
 from .events import Event, EventKind
 from .frames import (
     AudioFrame,
@@ -36,9 +37,8 @@ from .frames import (
     MessageFrame,
     TextFrame,
     TranscriptionFrame,
-    _preview,
 )
-from .serializers import decode, describe, encode, setup
+from .serializers import AudioFormat, decode, describe, encode, setup
 
 __all__ = [
     "FRAME_KINDS",
@@ -419,11 +419,11 @@ class Lab:
     async def attach(self, transport: Any) -> Any:
         """Put a fresh instance of the serializer on ``transport``; returns it.
 
-        The instance gets the transport's ``setup(params)`` first. From then
+        The instance gets its ``setup(audio)`` call first, with the transport's audio format. From then
         on the lab keeps the transport's error events in :attr:`errors`.
         """
         fresh = _fresh(self.source)
-        await setup(fresh, transport.params)
+        await setup(fresh, AudioFormat.from_params(transport.params))
         self._swap(transport, fresh)
         return fresh
 
@@ -432,7 +432,7 @@ class Lab:
         fresh = _fresh(self.source)
         hook = getattr(fresh, "setup", None)
         if hook is not None:
-            pending = hook(transport.params)
+            pending = hook(AudioFormat.from_params(transport.params))
             if inspect.isawaitable(pending):  # an async setup: let it run, the swap is already safe
                 from . import runtime
 
