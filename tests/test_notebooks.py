@@ -12,6 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.notebooks.runner import run as run_notebook
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -51,12 +53,9 @@ def readme_blocks() -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path: Path) -> None:
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert not errors
+    # one run per session, shared with the notebook's own test in tests/notebooks/
+    errors = run_notebook(path.name).errors()
+    assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
 
 
 @pytest.mark.pipecat

@@ -349,7 +349,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | wire #5 in CLOSE code=4001 'bye' [5 bytes]")
+    assert close.endswith("wire CLOSE | 5 | wire conn #5 in CLOSE code=4001 'bye' [5 bytes]")
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []
