@@ -5,7 +5,8 @@ record logged later by a background task started in an earlier cell (a
 server from cell 1 logging while cell 7 runs) is dropped, although
 JupyterLab shows it, under cell 1. This runner keeps every IOPub output and
 files it under the cell its ``parent_header`` names, as a front end does,
-noting which cell was running when it arrived. That is what lets a test
+noting which cell was running when it arrived; ``clear_output`` and
+``update_display_data`` act on the outputs shown, as in a front end. That is what lets a test
 assert that a notebook's stderr appears only where the person is looking.
 """
 
@@ -77,15 +78,38 @@ class Kernel:
         self.cells: list[CellRun] = []
         self._by_msg: dict[str, CellRun] = {}
         self._running: int | None = None
+        self._displays: dict[str, list[nbformat.NotebookNode]] = {}  # display_id -> the outputs showing it
+        self._clear_pending: set[str] = set()  # requests whose outputs clear when the next one comes
 
     def _file(self, msg: dict[str, Any]) -> None:
-        cell = self._by_msg.get(msg["parent_header"].get("msg_id", ""))
+        parent = msg["parent_header"].get("msg_id", "")
+        cell = self._by_msg.get(parent)
         kind = msg["header"]["msg_type"]
-        if cell is None or kind not in ("stream", "display_data", "execute_result", "error", "update_display_data"):
+        content = msg["content"]
+        if kind == "update_display_data":  # replaces an earlier output in place: nothing new appears
+            for shown in self._displays.get(content.get("transient", {}).get("display_id", ""), []):
+                shown.data, shown.metadata = content.get("data", {}), content.get("metadata", {})
             return
-        if kind == "update_display_data":
-            return  # replaces an earlier output in place: nothing new appears
-        cell.outputs.append(nbformat.v4.output_from_msg(msg))
+        if cell is None:
+            return
+        if kind == "clear_output":  # as a front end does: now, or (wait=True) when the next output comes
+            if content.get("wait"):
+                self._clear_pending.add(parent)
+            else:
+                cell.outputs.clear()
+                cell.arrived_during.clear()
+            return
+        if kind not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if parent in self._clear_pending:
+            self._clear_pending.discard(parent)
+            cell.outputs.clear()
+            cell.arrived_during.clear()
+        output = nbformat.v4.output_from_msg(msg)
+        display_id = content.get("transient", {}).get("display_id")
+        if display_id:
+            self._displays.setdefault(display_id, []).append(output)
+        cell.outputs.append(output)
         cell.arrived_during.append(self._running)
 
     def _pump(self, until: float, msg_id: str | None = None) -> bool:

@@ -46,7 +46,7 @@ class TestRows:
             "size": 2,
             "code": None,
             "reason": "",
-            "summary": "message #3 out TEXT 'hi' [2 bytes]",
+            "summary": "message conn #3 out TEXT 'hi' [2 bytes]",
             "payload": "hi",
             "payload_encoding": "text",
             "truncated": False,
@@ -65,7 +65,7 @@ class TestRows:
     def test_wire_ping_row(self) -> None:
         row = row_from_event(wire("PING", b"\x01\x02"), 1)
         assert (row.kind, row.opcode, row.size, row.connection) == ("wire", "PING", 2, 7)
-        assert row.summary == "wire #7 out PING 01 02 [2 bytes]"
+        assert row.summary == "wire conn #7 out PING 01 02 [2 bytes]"
 
     @pytest.mark.parametrize(
         "event",
@@ -85,19 +85,19 @@ class TestRows:
     def test_wire_close_row_has_code_and_reason(self) -> None:
         row = row_from_event(wire("CLOSE", b"\x0f\xa1bye", code=4001, reason="bye"), 1)
         assert (row.opcode, row.code, row.reason) == ("CLOSE", 4001, "bye")
-        assert row.summary == "wire #7 out CLOSE code=4001 'bye' [5 bytes]"
+        assert row.summary == "wire conn #7 out CLOSE code=4001 'bye' [5 bytes]"
         assert row.details == "CLOSE code=4001 'bye' [5 bytes]"
 
     def test_wire_fragment_says_fin_0(self) -> None:
         event = wire("TEXT", b"ab")
         assert event.info is not None
         event.info["fin"] = False
-        assert row_from_event(event, 1).summary == "wire #7 out TEXT 'ab' [2 bytes] fin=0" == event.summary
+        assert row_from_event(event, 1).summary == "wire conn #7 out TEXT 'ab' [2 bytes] fin=0" == event.summary
 
     def test_disconnect_row(self) -> None:
         row = row_from_event(Event(EventKind.DISCONNECTED, "src", Conn(2), code=4001, reason="done", time=1.0), 9)
         assert (row.kind, row.code, row.reason, row.opcode, row.payload) == ("disconnected", 4001, "done", None, None)
-        assert row.summary == "disconnected #2 code=4001 'done'"
+        assert row.summary == "disconnected conn #2 code=4001 'done'"
 
     def test_error_row_keeps_the_traceback(self) -> None:
         try:

@@ -63,11 +63,11 @@ class TestEventStr:
 
     def test_text_message_in(self) -> None:
         e = event(EventKind.MESSAGE, connection=FakeConnection(3), direction=Direction.IN, raw="hi", size=2)
-        assert str(e) == f"{STAMP} message #3 in TEXT 'hi' [2 bytes]"
+        assert str(e) == f"{STAMP} message conn #3 in TEXT 'hi' [2 bytes]"
 
     def test_binary_message_out(self) -> None:
         e = event(EventKind.MESSAGE, connection=FakeConnection(4), direction=Direction.OUT, raw=b"\x00\xff", size=2)
-        assert str(e) == f"{STAMP} message #4 out BINARY 00 ff [2 bytes]"
+        assert str(e) == f"{STAMP} message conn #4 out BINARY 00 ff [2 bytes]"
 
     def test_text_size_is_the_utf8_length_given(self) -> None:
         e = event(EventKind.MESSAGE, direction=Direction.IN, raw="é", size=2)
@@ -83,11 +83,11 @@ class TestEventStr:
         assert str(e) == f"{STAMP} message out BINARY 01 [1 bytes]"
 
     def test_connection_without_id(self) -> None:
-        assert str(event(EventKind.CONNECTED, connection=object())) == f"{STAMP} connected #?"
+        assert str(event(EventKind.CONNECTED, connection=object())) == f"{STAMP} connected conn #?"
 
     def test_disconnected_with_code_and_reason(self) -> None:
         e = event(EventKind.DISCONNECTED, connection=FakeConnection(3), code=1001, reason="going away")
-        assert str(e) == f"{STAMP} disconnected #3 code=1001 'going away'"
+        assert str(e) == f"{STAMP} disconnected conn #3 code=1001 'going away'"
 
     def test_rejected_with_http_status(self) -> None:
         assert str(event(EventKind.REJECTED, code=403)) == f"{STAMP} rejected code=403"
@@ -115,7 +115,7 @@ class TestEventStr:
             error=KeyError("k"),
             info={"handler": "echo"},
         )
-        assert str(e) == f"{STAMP} error #1 in TEXT 'x' [1 bytes] code=1007 'bad' KeyError: 'k' handler=echo"
+        assert str(e) == f"{STAMP} error conn #1 in TEXT 'x' [1 bytes] code=1007 'bad' KeyError: 'k' handler=echo"
 
 
 def wire(opcode: str, raw: bytes, direction: Direction = Direction.IN, **kw: object) -> Event:
@@ -129,27 +129,27 @@ def wire(opcode: str, raw: bytes, direction: Direction = Direction.IN, **kw: obj
 @pytest.mark.usefixtures("utc")
 class TestWireEventStr:
     def test_ping_shows_opcode_payload_and_length(self) -> None:
-        assert str(wire("PING", b"\x01\x02")) == f"{STAMP} wire #2 in PING 01 02 [2 bytes]"
+        assert str(wire("PING", b"\x01\x02")) == f"{STAMP} wire conn #2 in PING 01 02 [2 bytes]"
 
     def test_empty_pong(self) -> None:
-        assert str(wire("PONG", b"", Direction.OUT)) == f"{STAMP} wire #2 out PONG [0 bytes]"
+        assert str(wire("PONG", b"", Direction.OUT)) == f"{STAMP} wire conn #2 out PONG [0 bytes]"
 
     def test_close_shows_code_and_reason_not_the_payload(self) -> None:
         e = wire("CLOSE", b"\x03\xe8bye", code=1000, reason="bye")
-        assert str(e) == f"{STAMP} wire #2 in CLOSE code=1000 'bye' [5 bytes]"
+        assert str(e) == f"{STAMP} wire conn #2 in CLOSE code=1000 'bye' [5 bytes]"
 
     def test_whole_text_frame_reads_as_text(self) -> None:
-        assert str(wire("TEXT", "hé".encode())) == f"{STAMP} wire #2 in TEXT 'hé' [3 bytes]"
+        assert str(wire("TEXT", "hé".encode())) == f"{STAMP} wire conn #2 in TEXT 'hé' [3 bytes]"
 
     def test_fragment_and_compressed_flags(self) -> None:
-        assert str(wire("TEXT", b"ab", fin=False)) == f"{STAMP} wire #2 in TEXT 'ab' [2 bytes] fin=0"
+        assert str(wire("TEXT", b"ab", fin=False)) == f"{STAMP} wire conn #2 in TEXT 'ab' [2 bytes] fin=0"
         e = wire("BINARY", b"\xff", rsv1=True)
-        assert str(e) == f"{STAMP} wire #2 in BINARY ff [1 bytes] rsv1 (compressed)"
+        assert str(e) == f"{STAMP} wire conn #2 in BINARY ff [1 bytes] rsv1 (compressed)"
 
     def test_unknown_info_keys_are_kept(self) -> None:
         e = wire("CONT", b"")
         e.info = {**(e.info or {}), "masked": True}
-        assert str(e) == f"{STAMP} wire #2 in CONT [0 bytes] masked=True"
+        assert str(e) == f"{STAMP} wire conn #2 in CONT [0 bytes] masked=True"
 
     def test_opcode_property(self) -> None:
         assert wire("PING", b"").opcode == "PING"
@@ -161,7 +161,7 @@ class TestWireEventStr:
     def test_summary_is_str_without_the_timestamp(self) -> None:
         e = wire("PING", b"")
         assert str(e) == f"{STAMP} {e.summary}"
-        assert e.summary == "wire #2 in PING [0 bytes]"
+        assert e.summary == "wire conn #2 in PING [0 bytes]"
 
 
 class TestEventBus:

@@ -14,7 +14,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.kernel_runner import CellRun, NotebookRun, kernel, run_notebook
+from tests.kernel_runner import CellRun, NotebookRun, kernel
+from tests.notebooks.runner import AFTER_RUN_ALL, STOP
+from tests.notebooks.runner import run as run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -53,23 +55,6 @@ def readme_blocks() -> list[str]:
     return blocks
 
 
-#: What a person checks after Run All, per notebook: code run after the last cell, and the lines it prints.
-AFTER_RUN_ALL: dict[str, tuple[str, list[str]]] = {
-    # 03 and 08 leave their panels live for the reader; their last cell only shows a stop button
-    "03_many_clients.ipynb": (
-        "print(room.running, sorted(c.url.path for c in room.clients))\n"
-        "stop_button.click()  # what the reader does when done\n"
-        "print(wskit.runtime.transports(), room.running)",
-        ["True ['/chat/alice', '/chat/bob']", "[] False"],
-    ),
-    "08_panels_tour.ipynb": (
-        "print(server.running, client_panel.state, client_panel.connect_button.disabled)\n"
-        "stop_button.click()\n"
-        "print(wskit.runtime.transports(), server.running)",
-        ["True closed 4001 'tour over' False", "[] False"],
-    ),
-}
-STOP = "await wskit.stop_all_async()"
 #: a log record's first line (what wskit.notebook_logging writes, and Python's own last-resort form)
 RECORD_START = re.compile(r"(?m)^(?=wskit (?:error|critical|warning): )")
 
@@ -102,12 +87,12 @@ def test_notebook_runs_quietly(path: Path) -> None:
 
     Outputs are filed where JupyterLab shows them (by their parent message), so a record a
     background task logs later under an earlier cell is caught too (nbclient would drop it).
-    The test then does what the reader does at the end: stops everything.
+    The run then does what the reader does at the end: stops everything. It is the one run
+    per session the notebook's own test in tests/notebooks/ reads too.
     """
-    after, expected = AFTER_RUN_ALL.get(path.name, (STOP, []))
-    run = run_notebook(path, after=after)
-    assert_quiet(run)
-    assert run.cells[-1].stdout.splitlines() == expected
+    run = run_notebook(path.name)
+    assert_quiet(run.cells)
+    assert run.after.stdout.splitlines() == AFTER_RUN_ALL.get(path.name, (STOP, []))[1]
 
 
 def test_a_deliberate_error_must_be_the_expected_one() -> None:

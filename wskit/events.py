@@ -124,7 +124,7 @@ class Event:
 
     @property
     def summary(self) -> str:
-        """One line without the timestamp: kind, ``#connection``, direction, :meth:`details`."""
+        """One line without the timestamp: kind, ``conn #id``, direction, :meth:`details`."""
         connection = None if self.connection is None else getattr(self.connection, "id", "?")
         return format_summary(self.kind, connection, self.direction, self.details())
 
@@ -176,10 +176,10 @@ def format_details(
 
 
 def format_summary(kind: str, connection: object, direction: str | None, details: str) -> str:
-    """``message #3 in TEXT 'hi' [2 bytes]``: kind, ``#connection`` (an id, or ``None``), direction, details."""
+    """``message conn #3 in TEXT 'hi' [2 bytes]``: kind, ``conn #id`` (or ``None``), direction, details."""
     parts = [str(kind)]
     if connection is not None:
-        parts.append(f"#{connection}")
+        parts.append(f"conn #{connection}")
     if direction is not None:
         parts.append(str(direction))
     if details:

@@ -82,8 +82,8 @@ async def test_a_failure_shows_what_arrived_instead(client: wskit.WebsocketClien
     lines = str(failure.value).splitlines()
     assert lines[0] == "expected TEXT 'three', got TEXT 'two' [3 bytes]"
     assert lines[1] == "last messages received (newest last):"
-    assert re.fullmatch(r"  \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'one' \[3 bytes\]", lines[2])
-    assert re.fullmatch(r"> \d\d:\d\d:\d\d\.\d{3} message #1 in TEXT 'two' \[3 bytes\]", lines[3])
+    assert re.fullmatch(r"  \d\d:\d\d:\d\d\.\d{3} message conn #1 in TEXT 'one' \[3 bytes\]", lines[2])
+    assert re.fullmatch(r"> \d\d:\d\d:\d\d\.\d{3} message conn #1 in TEXT 'two' \[3 bytes\]", lines[3])
 
 
 async def test_timeouts_and_json_failures_say_why(client: wskit.WebsocketClientTransport) -> None:

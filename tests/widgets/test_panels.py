@@ -279,7 +279,7 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab.choice.value = "Upper (yours)"
     lab.attach_button.click()
     await eventually(lambda: "attached Upper" in text_of(lab.status.value))
-    assert text_of(lab.status.value) == f"attached Upper to server {server.url}"  # no Python repr
+    assert text_of(lab.status.value) == f"attached Upper (a new instance) to server {server.url}"  # no Python repr
     assert "<" not in text_of(lab.status.value)
     assert isinstance(server.serializer, Upper)
     assert server.serializer.params == AudioFormat.from_params(server.params)  # told the audio format, not the params
@@ -358,7 +358,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | CLOSE code=4001 'bye' [5 bytes]")  # the columns say wire, #5, in
+    assert close.endswith("wire CLOSE | 5 | CLOSE code=4001 'bye' [5 bytes]")  # the columns say wire, conn #5, in
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []

@@ -78,8 +78,8 @@ async def test_emits_wire_events_with_the_contract_fields() -> None:
     assert ping.connection is not None and pong.direction is Direction.OUT
     assert (close_in.code, close_in.reason, close_in.info["opcode"]) == (1000, "bye", "CLOSE")  # type: ignore[index]
     conn = ping.connection.id
-    assert str(ping).split(" ", 1)[1] == f"wire #{conn} in PING 'abcd' [4 bytes]"
-    assert str(close_out).split(" ", 1)[1] == f"wire #{conn} out CLOSE code=1000 'bye' [5 bytes]"
+    assert str(ping).split(" ", 1)[1] == f"wire conn #{conn} in PING 'abcd' [4 bytes]"
+    assert str(close_out).split(" ", 1)[1] == f"wire conn #{conn} out CLOSE code=1000 'bye' [5 bytes]"
 
 
 def test_wire_event_rendering_without_a_connection() -> None:

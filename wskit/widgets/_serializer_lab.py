@@ -5,30 +5,36 @@ exports is listed, so new ones appear by themselves) or pass your own object
 or class from a cell. Type a frame (text, a JSON message, generated audio, or
 binary as hex), see the WebSocket message it becomes (length and hex dump),
 the frame it decodes back to, and a field-by-field comparison. Errors show
-inline with their traceback. ``Attach`` puts the serializer on a live
-transport (after its optional ``setup(params)``).
+inline with their traceback. ``Attach`` puts a fresh instance of the
+serializer on a live transport (after its optional ``setup(params)``), and
+the lab then shows that transport's error events as they happen. The
+``paste bytes`` mode decodes a message pasted as hex or base64.
+
+The logic is :class:`wskit.serializer_lab.Lab`'s (``lab.round_trip(frame)``,
+``lab.decode_bytes(data)``, ``lab.model.errors``): the widget only shows it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
 from .. import runtime
-from .. import serializers as serializer_base
-from .._text import hexdump, preview
-from ..frames import AudioFrame, BinaryFrame, Frame, MessageFrame, TextFrame
+from .._text import hexdump
+from ..events import Event
+from ..frames import Frame
+from ..serializer_lab import FRAME_KINDS, IDENTITY_FIELDS, Lab, LabResult, compare_frames, make_frame
+from ..serializers import describe
 from . import _style as st
-from ._composer import parse_message
 from ._tasks import schedule
 
-__all__ = ["FRAME_KINDS", "SerializerLab", "builtin_serializers", "compare_frames"]
+__all__ = ["FRAME_KINDS", "PASTE", "SerializerLab", "builtin_serializers", "compare_frames"]
 
-FRAME_KINDS = ("text", "JSON message", "audio (sine)", "binary (hex)")
-_IDENTITY = ("id", "name")
+#: The editor mode that decodes pasted bytes instead of building a frame.
+PASTE = "paste bytes"
+_IDENTITY = IDENTITY_FIELDS
 
 
 def builtin_serializers() -> dict[str, type]:
@@ -48,39 +54,6 @@ def builtin_serializers() -> dict[str, type]:
     if "RawSerializer" in found:  # the transports' default comes first
         found = {"RawSerializer": found.pop("RawSerializer"), **found}
     return found
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bytes):
-        return f"{len(value)} bytes {preview(value)}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def compare_frames(original: Frame, decoded: Frame | None) -> list[tuple[str, str, str, bool]]:
-    """``(field, original, decoded, equal)`` for every field of either frame, the type first."""
-    if decoded is None:
-        return [("type", type(original).__name__, "None (skipped)", False)]
-    rows = [("type", type(original).__name__, type(decoded).__name__, type(original) is type(decoded))]
-    names = [f.name for f in dataclasses.fields(original)]
-    names += [f.name for f in dataclasses.fields(decoded) if f.name not in names]
-    missing = object()
-    for name in names:
-        a, b = getattr(original, name, missing), getattr(decoded, name, missing)
-        rows.append(
-            (name, "–" if a is missing else _show(a), "–" if b is missing else _show(b), a is not missing and a == b)
-        )
-    return rows
-
-
-def sine(freq: float, duration_ms: int, sample_rate: int, amplitude: float = 0.3) -> AudioFrame:
-    """A mono int16 sine as an :class:`~wskit.frames.AudioFrame`."""
-    import numpy as np
-
-    n = max(1, int(sample_rate * duration_ms / 1000))
-    t = np.arange(n) / sample_rate
-    samples = np.round(amplitude * 32767 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
-    return AudioFrame.from_samples(samples, sample_rate)
 
 
 def _label(transport: Any) -> str:
@@ -105,6 +78,8 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
     def __init__(self, serializer: Any = None, *, transport: Any = None) -> None:
         self.builtins = builtin_serializers()
         self._custom: dict[str, Any] = {}
+        self._labs: dict[str, Lab] = {}  # the model behind each serializer in the menu
+        self.result: LabResult | None = None
         self.serializer: Any = None
         self.frame: Frame | None = None
         self.decoded: Frame | None = None
@@ -113,7 +88,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
         self.choice = widgets.Dropdown(
             options=list(self.builtins), description="serializer", layout=widgets.Layout(width="320px")
         )
-        self.kind = widgets.ToggleButtons(options=list(FRAME_KINDS), value="text", description="frame")
+        self.kind = widgets.ToggleButtons(options=[*FRAME_KINDS, PASTE], value="text", description="frame")
         self.kind.style.button_width = "125px"
         self.text = widgets.Textarea(
             value="hello", description="content", layout=widgets.Layout(width="min(100%, 560px)", height="64px")
@@ -129,6 +104,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
         self.encoded = widgets.HTML()
         self.comparison = widgets.HTML()
         self.status = widgets.HTML()
+        self.live_errors = widgets.HTML()  # error events of the transports this lab attached to
         self.target = widgets.Dropdown(description="transport", layout=widgets.Layout(width="420px"))
         self.attach_button = st.button("Attach", "use this serializer on the chosen live transport", "primary")
         self.attach_button.on_click(lambda _b: self.attach())
@@ -146,6 +122,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
                 self.encoded,
                 self.comparison,
                 st.row(self.target, self.attach_button),
+                self.live_errors,
             )
         )
         self.add_class("wskit-panel")
@@ -161,14 +138,13 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
     def use(self, serializer: Any, name: str | None = None) -> None:
         """Add your serializer (object or class) to the list and select it."""
         try:
-            obj = serializer() if inspect.isclass(serializer) else serializer
-            if not callable(getattr(obj, "serialize", None)) or not callable(getattr(obj, "deserialize", None)):
-                raise TypeError(f"{type(obj).__name__} has no serialize/deserialize methods: not a serializer")
+            model = self._lab_for(serializer, name)
         except Exception as exc:
             self.status.value = st.error_html(exc, "using your serializer")
             return
-        label = f"{name or serializer_base.describe(obj)} (yours)"
-        self._custom[label] = obj
+        label = f"{model.name} (yours)"
+        self._labs[label] = model
+        self._custom[label] = model.serializer
         self.choice.options = [*self.builtins, *(k for k in self._custom if k not in self.builtins)]
         if self.choice.value == label:
             self.run()
@@ -177,32 +153,64 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
 
     def _current(self) -> Any:
         """The selected serializer (built-ins are made once, then reused)."""
+        return self.model.serializer
+
+    @property
+    def model(self) -> Lab:
+        """The :class:`~wskit.serializer_lab.Lab` of the selected serializer."""
         label = self.choice.value
-        if label not in self._custom:
-            self._custom[label] = self.builtins[label]()
-        return self._custom[label]
+        if label not in self._labs:
+            self._labs[label] = self._lab_for(self.builtins[label], None)
+            self._custom[label] = self._labs[label].serializer
+        return self._labs[label]
+
+    def _lab_for(self, serializer: Any, name: str | None) -> Lab:
+        """A model for ``serializer``; it re-attaches a re-run cell's new class where the old one was."""
+        model = Lab(serializer, name=name)
+        model.listeners.append(self._show_error_event)
+        return model
+
+    # -- the headless API ------------------------------------------------------------
+
+    async def round_trip(self, frame: Frame) -> LabResult:
+        """Encode ``frame`` with the selected serializer, decode it back, compare (no widget involved)."""
+        return await self.model.round_trip(frame)
+
+    async def decode_bytes(self, data: str | bytes, as_: str = "auto") -> LabResult:
+        """Decode a message pasted as hex, base64 or text with the selected serializer."""
+        return await self.model.decode_bytes(data, as_)  # type: ignore[arg-type]
+
+    @property
+    def errors(self) -> list[Event]:
+        """The error events of the transports this serializer was attached to, oldest first."""
+        return list(self.model.errors)
+
+    def _show_error_event(self, event: Event) -> None:
+        shown = "".join(f"<div>{st.escape(e.summary)}</div>" for e in list(self.model.errors)[-5:])
+        self.live_errors.value = f"<div class='wskit-err'>live errors ({len(self.model.errors)}):</div>{shown}"
 
     def _show_fields(self) -> None:
         audio = self.kind.value == "audio (sine)"
         self.audio_row.layout.display = "flex" if audio else "none"
-        self.text.layout.display = "none" if audio else "flex"
+        self.text.layout.display = "none" if audio or self.kind.value == "interruption" else "flex"
 
     def _build_frame(self) -> Frame:
-        kind = self.kind.value
-        if kind == "text":
-            return TextFrame(self.text.value)
-        if kind == "JSON message":
-            return MessageFrame(parse_message("JSON", self.text.value))
-        if kind == "binary (hex)":
-            value = parse_message("hex", self.text.value)
-            assert isinstance(value, bytes)
-            return BinaryFrame(value)
-        return sine(self.freq.value, self.duration_ms.value, self.sample_rate.value)
+        return make_frame(
+            self.kind.value,
+            self.text.value,
+            freq=self.freq.value,
+            duration_ms=self.duration_ms.value,
+            sample_rate=self.sample_rate.value,
+        )
 
     # -- the round trip --------------------------------------------------------------
 
     def run(self) -> None:
         """Encode the frame, decode it back, and show both (runs on every change)."""
+        if self.kind.value == PASTE:
+            self.serializer = self._current()
+            schedule(self._decode_pasted(), lambda e: self._fail(e, "decoding"), "wskit.widgets.lab")
+            return
         try:
             self.serializer = self._current()
             frame = self._build_frame()
@@ -211,25 +219,41 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             return
         schedule(self._round_trip(self.serializer, frame), lambda e: self._fail(e, "round trip"), "wskit.widgets.lab")
 
+    async def _decode_pasted(self) -> None:
+        self.frame = self.decoded = self.message = None
+        self.result = result = await self.model.decode_bytes(self.text.value)
+        self.message, self.decoded = result.message, result.decoded
+        with self.hold_sync():
+            self.encoded.value = "" if result.message is None else self._encoded_html(result.message)
+            if result.error is not None:
+                self._fail(result.error.exception, result.error.stage)
+                return
+            body = "".join(f"<tr><td>{st.escape(r.name)}</td><td>{st.escape(r.decoded)}</td></tr>" for r in result.rows)
+            self.comparison.value = (
+                f"{st.note_html(result.headline)}<table class='wskit-table wskit-mono'>"
+                f"<tr class='wskit-dim'><th>field</th><th>decoded</th></tr>{body}</table>"
+            )
+            self.status.value = st.note_html(f"{result.serializer}: pasted {result.message_size} bytes")
+
     async def _round_trip(self, serializer: Any, frame: Frame) -> None:
         self.frame = frame
         self.message = self.decoded = None
-        try:
-            message = await serializer_base.encode(serializer, frame)
-        except Exception as exc:
-            self._fail(exc, "serialize")
+        self.result = result = await self.model.round_trip(frame)
+        if result.error is not None and result.message is None:
+            self._fail(result.error.exception, result.error.stage)
             return
+        assert result.message is not None
+        message = result.message
         self.message = message
         encoded = self._encoded_html(message)
-        try:
-            decoded = await serializer_base.decode(serializer, message)
-        except Exception as exc:
+        if result.error is not None:
             with self.hold_sync():
                 self.encoded.value = encoded
-                self._fail(exc, "deserialize")
+                self._fail(result.error.exception, "deserialize")
             return
+        decoded = result.decoded
         self.decoded = decoded
-        rows = compare_frames(frame, decoded)
+        rows = result.rows
         same = [r for r in rows if r[0] not in _IDENTITY]
         differ = [r[0] for r in same if not r[3]]
         skipped = [r[0] for r in rows if r[0] in _IDENTITY]
@@ -257,7 +281,7 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             self.encoded.value = encoded
             self.comparison.value = table
             self.status.value = st.note_html(
-                f"{serializer_base.describe(serializer)}: {frame} → {len(message)} "
+                f"{describe(serializer)}: {frame} → {len(message)} "
                 f"{'chars' if isinstance(message, str) else 'bytes'} → {decoded}"
             )
 
@@ -302,14 +326,14 @@ class SerializerLab(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untype
             self.status.value = st.note_html("no transport to attach to: start one, or pass transport=", ok=False)
             return
         try:
-            serializer = self._current()
+            model = self.model
         except Exception as exc:
             self._fail(exc, "Attach")
             return
 
         async def swap() -> None:
-            await serializer_base.setup(serializer, serializer_base.AudioFormat.from_params(target.params))
-            target.serializer = serializer
-            self.status.value = st.note_html(f"attached {serializer_base.describe(serializer)} to {_label(target)}")
+            # a fresh instance per transport: a stateful serializer is never shared between two
+            fresh = await model.attach(target)
+            self.status.value = st.note_html(f"attached {describe(fresh)} (a new instance) to {_label(target)}")
 
         schedule(swap(), lambda e: self._fail(e, "Attach"), "wskit.widgets.attach")

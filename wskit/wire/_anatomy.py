@@ -126,9 +126,11 @@ class Problem(NamedTuple):
     Attributes:
         message: what is wrong, in plain words.
         section: the RFC 6455 section that states the rule.
-        close_code: the close code a receiver fails the connection with
-            (1002 protocol error, 1007 invalid data), or ``None`` when the
-            frame is only incomplete.
+        close_code: the close code an RFC-strict receiver fails the
+            connection with (1002 protocol error, 1007 invalid data), or
+            ``None`` when the frame is only incomplete. A real receiver may
+            be more lenient: websockets accepts a length written in a longer
+            form than needed (see :attr:`FrameAnatomy.websockets_verdict`).
     """
 
     message: str
@@ -196,9 +198,25 @@ class FrameAnatomy(Shown):
 
     @property
     def close_code(self) -> int | None:
-        """The code a receiver would close with, for an invalid frame."""
+        """The code an RFC-strict receiver would close with, for an invalid frame.
+
+        websockets is lenient on some rules (a non-minimal length); compare
+        :attr:`websockets_verdict`, and :attr:`lenient` lists them.
+        """
         codes = [p.close_code for p in self.problems if p.close_code is not None]
         return codes[0] if codes else None
+
+    @property
+    def lenient(self) -> list[Problem]:
+        """Problems websockets' own frame parser lets through (it said ``"accepted"``).
+
+        Only the header rules of §5.2 and §5.5 are judged: websockets checks
+        the masking direction, UTF-8 and close payloads elsewhere, so those
+        are never listed.
+        """
+        if self.websockets_verdict != "accepted":
+            return []
+        return [p for p in self.problems if p.close_code is not None and p.section in ("5.2", "5.5")]
 
     @property
     def text(self) -> str | None:

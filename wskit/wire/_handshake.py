@@ -10,7 +10,7 @@ on the server side as on the client side.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.utils import accept_key as _ws_accept_key
@@ -19,19 +19,53 @@ from ..redact import MASK, is_secret, mask_text, mask_url
 from ._display import BOX, CELL, TABLE, Shown
 from ._tap import Tappable
 
-__all__ = ["HEADER_MEANINGS", "Handshake", "accept_key", "handshake"]
+__all__ = [
+    "HEADER_MEANINGS",
+    "RFC_REQUEST",
+    "RFC_RESPONSE",
+    "Handshake",
+    "RawExchange",
+    "accept_key",
+    "handshake",
+    "raw_exchange",
+]
+
+#: The client's handshake of RFC 6455 §1.2, byte for byte (CRLF line ends).
+RFC_REQUEST = (
+    b"GET /chat HTTP/1.1\r\n"
+    b"Host: server.example.com\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Origin: http://example.com\r\n"
+    b"Sec-WebSocket-Protocol: chat, superchat\r\n"
+    b"Sec-WebSocket-Version: 13\r\n"
+    b"\r\n"
+)
+
+#: The server's answer in RFC 6455 §1.2 (its accept value is worked out in §1.3).
+RFC_RESPONSE = (
+    b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+    b"Sec-WebSocket-Protocol: chat\r\n"
+    b"\r\n"
+)
 
 #: What each handshake header does (lower-case names).
 HEADER_MEANINGS: dict[str, str] = {
     "host": "which host the client wants; a server may refuse names it does not serve (§4.1)",
     "upgrade": "'websocket': asks to switch from HTTP to the WebSocket protocol (§4.1, §4.2.2)",
     "connection": "'Upgrade': this hop must act on the Upgrade header (§4.1)",
-    "sec-websocket-key": "16 random bytes, base64: proves the server understood a WebSocket request (§4.1)",
-    "sec-websocket-accept": "base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)): the server's proof (§4.2.2)",
+    "sec-websocket-key": "16 random bytes, base64: a nonce the server must turn into Sec-WebSocket-Accept (§4.1)",
+    "sec-websocket-accept": "base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)): derived from the key, "
+    "it proves the server understood a WebSocket request (§1.3, §4.2.2)",
     "sec-websocket-version": "protocol version; 13 is RFC 6455's (§4.1)",
     "sec-websocket-protocol": "subprotocols the client offers / the one the server chose (§1.9, §4.2.2)",
     "sec-websocket-extensions": "extensions offered / accepted, e.g. permessage-deflate (RFC 7692) (§9)",
-    "origin": "the page's origin (browsers send it): servers check it against cross-site use (§10.2)",
+    "origin": "the page's origin, set by browsers: servers check it against cross-site use (§10.2); "
+    "any other client can write anything here, so it is not authentication",
     "user-agent": "the client software (not required by the protocol)",
     "server": "the server software (not required by the protocol)",
     "date": "when the response was made (HTTP)",
@@ -62,6 +96,9 @@ class Handshake(Shown):
         status_line: e.g. ``HTTP/1.1 101 Switching Protocols``.
         rows: ``(header, request value, response value, meaning)`` per header.
         key, accept: ``Sec-WebSocket-Key`` and ``Sec-WebSocket-Accept``.
+        raw_request, raw_response: the bytes of both, as websockets wrote
+            them (it serializes these same request and response objects
+            onto the socket); :meth:`raw` shows them with secrets masked.
     """
 
     request_line: str
@@ -69,6 +106,12 @@ class Handshake(Shown):
     rows: list[tuple[str, str, str, str]]
     key: str
     accept: str
+    raw_request: bytes = field(default=b"")
+    raw_response: bytes = field(default=b"")
+
+    def raw(self) -> str:
+        """Both messages as text, CRLF shown as ``\\r\\n``, secret values masked."""
+        return f"{_raw_text(self.raw_request)}\n{_raw_text(self.raw_response)}"
 
     @property
     def accept_ok(self) -> bool:
@@ -114,6 +157,21 @@ class Handshake(Shown):
             f"<p>accept_key(<code>{html.escape(self.key)}</code>) = <code>{html.escape(accept_key(self.key))}</code>: "
             f"{check} the response</p></div>"
         )
+
+
+def _raw_text(data: bytes) -> str:
+    """An HTTP head as lines ending in a visible ``\\r\\n``, secrets masked."""
+    lines = []
+    for line in data.decode("latin-1").split("\r\n")[:-1]:
+        name, sep, value = line.partition(": ")
+        if sep and value:
+            line = f"{name}: {_shown_value(name, value)}"
+        elif line.startswith("GET "):
+            method, _, rest = line.partition(" ")
+            target, _, version = rest.rpartition(" ")
+            line = f"{method} {mask_url(target)} {version}"
+        lines.append(line + "\\r\\n")
+    return "\n".join(lines)
 
 
 def _shown_value(name: str, value: str) -> str:
@@ -167,4 +225,84 @@ def handshake(target: Tappable) -> Handshake:
         rows=rows,
         key=request.headers.get("Sec-WebSocket-Key", ""),
         accept=response.headers.get("Sec-WebSocket-Accept", ""),
+        raw_request=request.serialize(),
+        raw_response=response.serialize(),
+    )
+
+
+@dataclass(repr=False)
+class RawExchange(Shown):
+    """An HTTP request written byte for byte and the server's answer, parsed by websockets.
+
+    Attributes:
+        request: the bytes sent.
+        response: the bytes of the answer's head (status line and headers).
+        status: the status code; ``reason`` the reason phrase.
+        headers: the answer's headers, lower-case names, in order.
+        body: the answer's body (websockets' error text, for a refusal).
+    """
+
+    request: bytes
+    response: bytes
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """One header's value (the first), or ``None``."""
+        return next((v for k, v in self.headers if k == name.lower()), None)
+
+    def __str__(self) -> str:
+        body = self.body.decode(errors="replace").strip()
+        return f"{_raw_text(self.request)}\n\n{_raw_text(self.response)}" + (f"\n{body}" if body else "")
+
+
+async def raw_exchange(host: str, port: int, request: bytes, *, timeout: float = 5.0) -> RawExchange:
+    """Write ``request`` as-is to ``host:port`` and read the answer (RFC 6455 §4).
+
+    For looking at failed upgrades: a wrong ``Sec-WebSocket-Version``, a
+    missing key, a plain ``GET``. The answer is parsed with websockets'
+    Sans-I/O HTTP parser; a ``101`` answer is returned too (the connection
+    is then closed without a word, which the server sees as a lost peer).
+    """
+    import asyncio
+
+    from websockets.http11 import Response
+    from websockets.streams import StreamReader
+
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        async with asyncio.timeout(timeout):
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    break
+                received += chunk
+            head, sep, _ = received.partition(b"\r\n\r\n")
+            stream = StreamReader()
+            stream.feed_data(received)
+            parser = Response.parse(stream.read_line, stream.read_exact, stream.read_to_eof)
+            while True:
+                try:
+                    next(parser)
+                except StopIteration as done:
+                    response: Response = done.value
+                    break
+                chunk = await reader.read(65536)  # the parser wants more: the body
+                if chunk:
+                    stream.feed_data(chunk)
+                else:
+                    stream.feed_eof()
+    finally:
+        writer.close()
+    return RawExchange(
+        request=request,
+        response=head + sep,
+        status=response.status_code,
+        reason=response.reason_phrase,
+        headers=[(k.lower(), v) for k, v in response.headers.raw_items()],
+        body=bytes(response.body or b""),
     )

@@ -318,7 +318,7 @@ class WireTap:
         lines = []
         start = self.records[0].time if self.records else 0.0
         for r in self.records:
-            conn = f"#{r.connection.id} " if r.connection is not None else ""
+            conn = f"conn #{r.connection.id} " if r.connection is not None else ""
             lines.append(f"{(r.time - start) * 1000:8.1f} ms  {conn}{r}")
         return "\n".join(lines) or "(no frames yet)"
 
