@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.frames import CloseCode
 
-from . import auth
+from . import auth, tls
 from .events import Direction, Event, EventBus, EventKind
 from .frames import (
     AudioFrame,
@@ -21,6 +21,7 @@ from .frames import (
     TextFrame,
     TranscriptionFrame,
 )
+from .pages import AUDIO_PAGE, Page
 from .runtime import run_sync, spawn, stop_all, stop_all_async
 from .serializers import (
     FrameSerializer,
@@ -64,6 +65,7 @@ WebSocket = Connection
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUDIO_PAGE",
     "CHAT_PAGE",
     "AudioFrame",
     "BinaryFrame",
@@ -83,6 +85,7 @@ __all__ = [
     "JsonSerializer",
     "MessageFrame",
     "NotConnectedError",
+    "Page",
     "ProtobufFrameSerializer",
     "RawSerializer",
     "SerializerError",
@@ -103,5 +106,6 @@ __all__ = [
     "spawn",
     "stop_all",
     "stop_all_async",
+    "tls",
     "wire",
 ]
