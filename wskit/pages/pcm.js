@@ -78,8 +78,9 @@ const TABLE_STEPS = 512; // kernel samples per input sample; linear interpolatio
 /**
  * A streaming resampler: windowed sinc (Blackman window), cutoff at 90 % of the lower
  * Nyquist frequency, `zeroCrossings` lobes each side. Feed blocks of any size with
- * `process(samples)`; the output keeps its phase across blocks (delay: `zeroCrossings`
- * periods of the lower rate). Equal rates pass samples through unchanged.
+ * `process(samples)`; the output keeps its phase across blocks and its first sample is
+ * input time 0. Each output sample waits for the kernel's lookahead, `zeroCrossings` / 0.9
+ * periods of the lower rate (0.8 ms at 16 kHz). Equal rates pass samples through unchanged.
  */
 export class Resampler {
   constructor(fromRate, toRate, zeroCrossings = 12) {
