@@ -27,6 +27,7 @@ import {
   pcmToMonoFloat,
 } from "./pcm.js";
 
+const RATES = [8000, 16000, 24000, 44100, 48000];
 const FORMATS = { raw: "raw PCM", wav: "WAV (44-byte header + PCM)", protobuf: "Pipecat protobuf frames" };
 const MAX_LOG = 200;
 const MAX_HISTORY = 6000;
@@ -183,7 +184,7 @@ function sendJson(object) {
   socket.send(config.format === "protobuf" ? encodeMessageFrame(text) : text);
 }
 
-function onCaptured({ samples, stamp }) {
+function onCaptured({ samples, rate, stamp }) {
   let sum = 0;
   let peak = 0;
   for (let i = 0; i < samples.length; i++) {
@@ -202,8 +203,8 @@ function onCaptured({ samples, stamp }) {
   }
   const pcm = LITTLE_ENDIAN ? new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength) : int16ToBytes(samples);
   let message = pcm;
-  if (config.format === "wav") message = addWavHeader(pcm, config.rate, 1);
-  else if (config.format === "protobuf") message = encodeAudioFrame(pcm, config.rate, 1, config.stamp ? BigInt(stamp) * 1000000n : undefined);
+  if (config.format === "wav") message = addWavHeader(pcm, rate, 1);
+  else if (config.format === "protobuf") message = encodeAudioFrame(pcm, rate, 1, config.stamp ? BigInt(stamp) * 1000000n : undefined);
   socket.send(message);
   state.framesSent++;
   state.bytesSent += message.byteLength;
@@ -311,6 +312,67 @@ function connect() {
   };
 }
 
+// -- audio nodes -----------------------------------------------------------------------
+
+function makePlayback() {
+  const node = new AudioWorkletNode(context, "wskit-playback", {
+    numberOfInputs: 0,
+    numberOfOutputs: 1,
+    outputChannelCount: [1],
+    processorOptions: { rate: config.rate, targetMs: config.bufferMs, maxMs: config.maxBufferMs },
+  });
+  node.port.onmessage = (event) => {
+    Object.assign(state.playback, event.data);
+    if (state.framesReceived) remember(state.depthHistory, event.data.depthMs);
+  };
+  node.connect(context.destination);
+  return node;
+}
+
+function makeCapture() {
+  const node = new AudioWorkletNode(context, "wskit-capture", {
+    numberOfInputs: 1,
+    numberOfOutputs: 0,
+    processorOptions: { rate: config.rate, frameMs: config.frameMs },
+  });
+  node.port.onmessage = (event) => onCaptured(event.data);
+  return node;
+}
+
+/**
+ * Capture and play at another rate from now on (the rate box). With `wav` and `protobuf`
+ * each frame says its rate, so the server sees the change; raw PCM cannot say it.
+ */
+function setRate(rate) {
+  if (!Number.isInteger((rate * config.frameMs) / 1000)) {
+    show(`${config.frameMs} ms at ${rate} Hz is not a whole number of samples: rate unchanged`, "error");
+    $("rate").value = String(config.rate);
+    return;
+  }
+  config.rate = rate;
+  config.frameSamples = (rate * config.frameMs) / 1000;
+  if (context && playback) {
+    playback.disconnect();
+    playback.port.postMessage({ type: "flush" });
+    playback = makePlayback();
+  }
+  if (microphone) {
+    microphone.source.disconnect();
+    microphone.node.port.postMessage({ type: "stop" });
+    microphone.node = makeCapture();
+    microphone.source.connect(microphone.node);
+  }
+  describe();
+  show(`rate: ${rate} Hz from now on${config.format === "raw" ? " (raw PCM does not carry its rate: the server must be told)" : ""}`);
+}
+
+function describe() {
+  $("format").textContent =
+    `${FORMATS[config.format]}, ${config.rate} Hz mono, ${config.frameMs} ms frames (${2 * config.frameSamples} bytes of PCM)` +
+    ` · jitter buffer ${config.bufferMs} ms, at most ${config.maxBufferMs} ms` +
+    (state.deviceRate ? ` · device ${state.deviceRate} Hz` : "");
+}
+
 // -- microphone ------------------------------------------------------------------------
 
 let context = null;
@@ -328,12 +390,7 @@ async function start() {
       audio: { echoCancellation: config.echoCancellation, noiseSuppression: false, autoGainControl: false },
     });
     const source = context.createMediaStreamSource(stream);
-    const node = new AudioWorkletNode(context, "wskit-capture", {
-      numberOfInputs: 1,
-      numberOfOutputs: 0,
-      processorOptions: { rate: config.rate, frameMs: config.frameMs },
-    });
-    node.port.onmessage = (event) => onCaptured(event.data);
+    const node = makeCapture();
     source.connect(node);
     microphone = { stream, source, node };
     state.capture.running = true;
@@ -387,27 +444,19 @@ function render() {
 
 async function main() {
   for (const problem of config.problems) show(`bad page URL: ${problem} (using the default)`, "error");
-  $("format").textContent =
-    `${FORMATS[config.format]}, ${config.rate} Hz mono, ${config.frameMs} ms frames (${2 * config.frameSamples} bytes of PCM)` +
-    ` · jitter buffer ${config.bufferMs} ms, at most ${config.maxBufferMs} ms`;
+  const rates = $("rate");
+  for (const rate of [...new Set([...RATES, config.rate])].sort((a, b) => a - b)) rates.add(new Option(String(rate), String(rate)));
+  rates.value = String(config.rate);
+  rates.addEventListener("change", () => setRate(Number(rates.value)));
+  describe();
   setInterval(render, 100);
   try {
     context = new AudioContext({ latencyHint: "interactive" });
     state.deviceRate = context.sampleRate;
     await context.audioWorklet.addModule("/wskit/capture-worklet.js");
     await context.audioWorklet.addModule("/wskit/playback-worklet.js");
-    playback = new AudioWorkletNode(context, "wskit-playback", {
-      numberOfInputs: 0,
-      numberOfOutputs: 1,
-      outputChannelCount: [1],
-      processorOptions: { rate: config.rate, targetMs: config.bufferMs, maxMs: config.maxBufferMs },
-    });
-    playback.port.onmessage = (event) => {
-      Object.assign(state.playback, event.data);
-      if (state.framesReceived) remember(state.depthHistory, event.data.depthMs);
-    };
-    playback.connect(context.destination);
-    $("format").textContent += ` · device ${context.sampleRate} Hz`;
+    playback = makePlayback();
+    describe();
     const speaker = () => {
       state.speaker = context.state === "running" ? "on" : "blocked by the browser until you click the page";
     };
@@ -427,5 +476,5 @@ async function main() {
   if (config.autostart) start();
 }
 
-window.wskitAudio = { config, stats, start, stop };
+window.wskitAudio = { config, stats, start, stop, setRate };
 main();

@@ -13,6 +13,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
     const { rate, frameMs } = options.processorOptions;
+    this.rate = rate;
     this.resampler = new Resampler(sampleRate, rate);
     this.frameSamples = Math.round((rate * frameMs) / 1000);
     this.pending = new Float32Array(this.frameSamples);
@@ -41,7 +42,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
       offset += take;
       if (this.fill === this.frameSamples) {
         const samples = floatToInt16(this.pending);
-        this.port.postMessage({ type: "frame", samples, stamp: Date.now(), seq: this.seq++ }, [samples.buffer]);
+        this.port.postMessage({ type: "frame", samples, rate: this.rate, stamp: Date.now(), seq: this.seq++ }, [samples.buffer]);
         this.fill = 0;
       }
     }
