@@ -219,3 +219,13 @@ class TestResampler:
         (out,) = self.run(tmp_path, **{"from": 16000, "to": 16000}, freq=440, seconds=0.1, amplitude=0.5, block=128)
         expected = 0.5 * np.sin(2 * np.pi * 440 * np.arange(1600) / 16000)
         assert np.max(np.abs(np.asarray(out) - expected.astype(np.float32))) < 1e-7
+
+
+@pytest.mark.parametrize("name", ["audio.js", "pcm.js", "capture-worklet.js", "playback-worklet.js"])
+def test_every_script_parses_as_a_module(tmp_path: Path, name: str) -> None:
+    node([], tmp_path)  # skips (or fails under CI) without Node
+    assert NODE is not None
+    module = tmp_path / (name.removesuffix(".js") + ".mjs")
+    module.write_text((files("wskit.pages") / name).read_text("utf-8"))
+    done = subprocess.run([NODE, "--check", str(module)], capture_output=True, text=True, timeout=20, check=False)
+    assert done.returncode == 0, done.stderr
