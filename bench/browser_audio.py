@@ -47,10 +47,10 @@ import websockets
 from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
+from _machine import describe
 
-import wskit  # noqa: E402
-from wskit.audio import sine, stream, write_wav  # noqa: E402
+import wskit
+from wskit.audio import sine, stream, write_wav
 
 CHROMIUM = os.environ.get("WSKIT_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -128,11 +128,12 @@ async def wskit_session(pages: wskit.WebsocketServerTransport, seconds: float, r
         ):
             session.clock_reply(frame.data)
 
+    connected = asyncio.Event()
+    server.add_event_handler("on_client_connected", lambda transport, conn: connected.set())
     await server.start()
 
     async def serve_session() -> None:
-        while not server.clients:
-            await asyncio.sleep(0.05)
+        await connected.wait()
         conn = server.clients[0]
         await asyncio.sleep(1.0)  # the microphone starts
         session.measuring = True
@@ -198,8 +199,6 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per setup")
     args = parser.parse_args()
     seconds = args.seconds or (10.0 if args.quick else 60.0)
-    if not os.path.exists(CHROMIUM):
-        sys.exit(f"bench/browser_audio.py needs Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
     print(f"# bench/browser_audio.py: {seconds:g} s per setup")
@@ -270,4 +269,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    if not os.path.exists(CHROMIUM):
+        sys.exit(f"bench/browser_audio.py needs Chromium at {CHROMIUM} (apt-get install chromium)")
     asyncio.run(main())

@@ -81,7 +81,9 @@ async def page_stats(page: Page) -> dict[str, Any]:
 
 async def wait_for(page: Page, condition: str, timeout: float = 20.0) -> None:
     """Until ``condition`` (JS, with ``s`` the page's stats) holds."""
-    await page.wait_for_function(f"(() => {{ const s = window.wskitAudio.stats(); return {condition}; }})()", timeout=timeout * 1000)
+    await page.wait_for_function(
+        f"(() => {{ const s = window.wskitAudio.stats(); return {condition}; }})()", timeout=timeout * 1000
+    )
 
 
 def report(name: str, facts: dict[str, Any]) -> None:

@@ -45,9 +45,11 @@ async def page_is_served(url: str, timeout: float = 60.0) -> None:
         except OSError:
             return False
 
-    async with asyncio.timeout(timeout):
-        while not await asyncio.to_thread(get):
-            await asyncio.sleep(0.2)
+    for _ in range(round(timeout / 0.2)):
+        if await asyncio.to_thread(get):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the notebook's server did not answer {url} within {timeout:g} s")
 
 
 async def test_notebook_with_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +57,9 @@ async def test_notebook_with_a_browser(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("WSKIT_AUDIO_PORT", str(port))
     monkeypatch.setenv("WSKIT_BROWSER_WAIT", "45")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(notebook, timeout=90, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = NotebookClient(
+        notebook, timeout=90, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     running = asyncio.ensure_future(client.async_execute())
     url = f"http://127.0.0.1:{port}/"
     async with audio_browser(tone_wav(tmp_path / "tone.wav")) as browser:
@@ -66,6 +70,8 @@ async def test_notebook_with_a_browser(tmp_path: Path, monkeypatch: pytest.Monke
         stats = await page_stats(page)
         await page.screenshot(path=artifact("audio_notebook_page.png"), full_page=True)
 
+    assert not [o for c in notebook.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
     outputs = [_text(cell) for cell in notebook.cells if cell.cell_type == "code"]
     lines = "\n".join(outputs).splitlines()
     assert f"open {url} in a browser on this machine" in lines

@@ -41,9 +41,9 @@ def audio_arrivals(server: wskit.WebsocketServerTransport) -> list[float]:
     times: list[float] = []
 
     def on_event(event: wskit.Event) -> None:
-        if event.kind is wskit.EventKind.MESSAGE and event.direction is wskit.Direction.IN:
-            if isinstance(event.frame, wskit.AudioFrame):
-                times.append(event.time)
+        incoming = event.kind is wskit.EventKind.MESSAGE and event.direction is wskit.Direction.IN
+        if incoming and isinstance(event.frame, wskit.AudioFrame):
+            times.append(event.time)
 
     server.events.subscribe(on_event)
     return times

@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -25,6 +26,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.pipecat, pytest.mark.timeout(120)
 BOT = Path(__file__).resolve().parents[2] / "notebooks" / "pipecat_echo_bot.py"
 
 
+def _log_file(path: Path) -> IO[bytes]:
+    return open(path, "wb")
+
+
+def _tail(path: Path) -> str:
+    return path.read_text()[-3000:]
+
+
 @contextlib.asynccontextmanager
 async def echo_bot(log: Path) -> AsyncIterator[int]:
     """notebooks/pipecat_echo_bot.py on a free loopback port; yields the port once it is READY."""
@@ -32,7 +41,7 @@ async def echo_bot(log: Path) -> AsyncIterator[int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with open(log, "wb") as err:
+    with _log_file(log) as err:
         bot = await asyncio.create_subprocess_exec(
             python,
             str(BOT),
@@ -48,7 +57,7 @@ async def echo_bot(log: Path) -> AsyncIterator[int]:
     try:
         assert bot.stdout is not None
         line = await asyncio.wait_for(bot.stdout.readline(), 60)
-        assert line.decode().strip() == f"READY {port}", log.read_text()[-3000:]
+        assert line.decode().strip() == f"READY {port}", _tail(log)
         yield port
     finally:
         if bot.stdin is not None:

@@ -37,7 +37,9 @@ class TestAudioPageFiles:
 
     def test_peer_text_is_never_html(self) -> None:
         texts = [wskit.AUDIO_PAGE.html, *(a.text for a in wskit.AUDIO_PAGE.assets.values())]
-        assert not any(w in t for t in texts for w in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"))
+        assert not any(
+            w in t for t in texts for w in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write")
+        )
         assert "textContent" in wskit.AUDIO_PAGE.assets["/wskit/audio.js"].text
 
 
@@ -65,6 +67,12 @@ class TestPage:
     def test_asset_paths_are_absolute_files(self, path: str) -> None:
         with pytest.raises(ValueError, match="asset paths"):
             wskit.Page("<p>hi</p>", {path: Asset(JS, "")})
+
+    def test_repr_is_short(self) -> None:
+        assert repr(wskit.Page("<p>hi</p>")) == "<Page: 9 chars of HTML, assets none>"
+        assert repr(wskit.AUDIO_PAGE).endswith(
+            "assets /wskit/audio.js, /wskit/pcm.js, /wskit/capture-worklet.js, /wskit/playback-worklet.js>"
+        )
 
     async def test_every_asset_is_served_with_its_type(self) -> None:
         server = await echo_server(html=wskit.AUDIO_PAGE)

@@ -194,7 +194,9 @@ class TestResampler:
         answers: list[list[float]] = node([{"op": "resample", **case}], tmp_path)
         return answers
 
-    @pytest.mark.parametrize(("source", "target", "freq"), [(44100, 16000, 440), (48000, 16000, 3000), (16000, 48000, 1000)])
+    @pytest.mark.parametrize(
+        ("source", "target", "freq"), [(44100, 16000, 440), (48000, 16000, 3000), (16000, 48000, 1000)]
+    )
     def test_tone_passes(self, tmp_path: Path, source: int, target: int, freq: int) -> None:
         (out,) = self.run(tmp_path, **{"from": source, "to": target}, freq=freq, seconds=1.0, amplitude=0.5, block=128)
         lookahead = 12 / 0.9 * target / min(source, target)  # samples held back until the kernel has its input
@@ -211,7 +213,9 @@ class TestResampler:
 
     def test_block_size_does_not_matter(self, tmp_path: Path) -> None:
         case = {"from": 44100, "to": 16000, "freq": 440, "seconds": 0.5, "amplitude": 0.5}
-        small, large = node([{"op": "resample", **case, "block": 128}, {"op": "resample", **case, "block": 4410}], tmp_path)
+        small, large = node(
+            [{"op": "resample", **case, "block": 128}, {"op": "resample", **case, "block": 4410}], tmp_path
+        )
         assert len(small) == len(large)
         assert np.max(np.abs(np.asarray(small) - np.asarray(large))) < 1e-6
 

@@ -35,7 +35,7 @@ class Asset:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Page:
     """An HTML page and the assets it loads, each at a fixed absolute path.
 
@@ -46,6 +46,9 @@ class Page:
 
     html: str
     assets: Mapping[str, Asset] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the text itself is tens of kB: say what is there
+        return f"<Page: {len(self.html)} chars of HTML, assets {', '.join(self.assets) or 'none'}>"
 
     def __post_init__(self) -> None:
         for path in self.assets:

@@ -152,7 +152,7 @@ class WebsocketServerTransport(BaseTransport):
 
     @property
     def url(self) -> str:
-        """``ws://host:port/`` (``wss://`` with ``params.ssl``) to connect to (loopback when bound to every interface)."""
+        """``ws://host:port/`` (``wss://`` with ``params.ssl``) to connect to (loopback when bound to all)."""
         if self._address is None:
             raise RuntimeError("the server is not started: await server.start() first")
         host, port = self._address
