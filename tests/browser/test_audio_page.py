@@ -36,14 +36,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 FRAME_RATE = 50  # frames per second at 20 ms
 
 
-def audio_arrivals(server: wskit.WebsocketServerTransport) -> list[float]:
-    """Arrival times (the events' clock) of every audio frame the server receives."""
+def audio_arrivals(server: wskit.WebsocketServerTransport, raw: list[bytes] | None = None) -> list[float]:
+    """Arrival times (the events' clock) of every audio frame the server receives (their bytes into ``raw``)."""
     times: list[float] = []
 
     def on_event(event: wskit.Event) -> None:
         incoming = event.kind is wskit.EventKind.MESSAGE and event.direction is wskit.Direction.IN
         if incoming and isinstance(event.frame, wskit.AudioFrame):
             times.append(event.time)
+            if raw is not None and isinstance(event.raw, bytes) and len(raw) < 100:
+                raw.append(event.raw)
 
     server.events.subscribe(on_event)
     return times
@@ -58,7 +60,8 @@ async def first_client(server: wskit.WebsocketServerTransport) -> wskit.Connecti
 async def test_the_microphone_streams_to_the_server(tmp_path: Path, wire: str) -> None:
     serializer = wskit.ProtobufFrameSerializer() if wire == "protobuf" else None
     server = audio_server(audio_in_enabled=True, serializer=serializer)
-    arrivals = audio_arrivals(server)
+    messages: list[bytes] = []
+    arrivals = audio_arrivals(server, messages)
     scope = AudioScope(sample_rate=16_000, window_s=1.0)
     scope.attach(server)
     rec = Recorder().attach(server)
@@ -90,6 +93,16 @@ async def test_the_microphone_streams_to_the_server(tmp_path: Path, wire: str) -
     assert rec.stats.frames == len(arrivals) and not errors
     assert stats["framesSent"] >= arrived and stats["errors"] == 0
     assert shown is not None and re.fullmatch(r"-[5-7]\.\d dBFS", shown)
+    # the page's own bytes on the wire: what wskit's serializer writes for the same frame
+    assert len(messages) == 100
+    if wire == "raw":
+        assert {len(m) for m in messages} == {640}  # 320 int16 samples, nothing else
+    else:
+        serializer = wskit.ProtobufFrameSerializer()
+        for message in messages:
+            frame = serializer.deserialize(message)
+            assert isinstance(frame, wskit.AudioFrame)
+            assert serializer.serialize(frame) == message
     report(
         f"audio_page_capture_{wire}",
         {

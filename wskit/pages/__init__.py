@@ -95,7 +95,9 @@ def _content_type(name: str) -> str:
 #: target, 60) and ``max_buffer_ms`` (its maximum, 300), ``ws`` (a path on the
 #: page's own host and port, or a full ``ws://`` / ``wss://`` URL; ``/``),
 #: ``token`` (passed on as ``?token=``), ``stamp=1`` (protobuf only: each frame's
-#: capture time in ``pts``) and ``autostart=1`` (start the microphone at once).
+#: capture time in ``pts``), ``echo_cancellation=0`` (the browser's echo canceller
+#: off; it is on by default, so an echo played by speakers is not captured again) and
+#: ``autostart=1`` (start the microphone at once).
 AUDIO_PAGE = Page.from_package(
     __name__,
     "audio.html",
