@@ -34,6 +34,10 @@ from wskit.plot import AudioScope
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
 FRAME_RATE = 50  # frames per second at 20 ms
+# The page's jitter buffer in the playback tests. The server streams from the test's own event
+# loop, which also drives Chromium, on a 2-core machine shared with other test runs: 200 ms
+# rides out the stalls seen there (100 ms gave 1-3 underruns in a full ./dev test under load).
+BUFFER_MS = 200
 
 
 def audio_arrivals(server: wskit.WebsocketServerTransport, raw: list[bytes] | None = None) -> list[float]:
@@ -123,7 +127,7 @@ async def test_the_speaker_plays_what_the_server_streams(tmp_path: Path) -> None
     server = audio_server(audio_in_enabled=True)
     await server.start()
     async with audio_browser(tone_wav(tmp_path / "tone.wav")) as browser:
-        page = await open_page(browser, wskit.AUDIO_PAGE.url(server, buffer_ms=100))
+        page = await open_page(browser, wskit.AUDIO_PAGE.url(server, buffer_ms=BUFFER_MS))
         conn = await first_client(server)
         sending = asyncio.ensure_future(stream(sine(1000, 3.0, amplitude=0.5), conn, frame_ms=20))
         await asyncio.sleep(2.0)
@@ -136,7 +140,8 @@ async def test_the_speaker_plays_what_the_server_streams(tmp_path: Path) -> None
     playback = stats["playback"]
     assert sent.frames_sent == 150
     assert stats["framesReceived"] == 150 and playback["framesPlayed"] == 150
-    assert playback["underruns"] == 0 and playback["lateFrames"] == 0 and playback["overflowFrames"] == 0
+    assert playback["underruns"] == 0, f"server send jitter p99 {sent.send_jitter_p99_ms:.1f} ms"
+    assert playback["lateFrames"] == 0 and playback["overflowFrames"] == 0
     assert playback["loudestPeakDbfs"] == pytest.approx(-6.02, abs=0.5)
     assert playback["loudestRmsDbfs"] == pytest.approx(-9.03, abs=0.5)
     assert shown is not None and re.fullmatch(r"-[5-7]\.\d dBFS", shown)
@@ -183,13 +188,13 @@ async def test_bad_input_shows_an_error_and_playing_goes_on(tmp_path: Path, wire
     server = audio_server(audio_in_enabled=True, serializer=serializer)
     await server.start()
     async with audio_browser(tone_wav(tmp_path / "tone.wav")) as browser:
-        page = await open_page(browser, wskit.AUDIO_PAGE.url(server, format=wire, buffer_ms=100))
+        page = await open_page(browser, wskit.AUDIO_PAGE.url(server, format=wire, buffer_ms=BUFFER_MS))
         conn = await first_client(server)
         sending = asyncio.ensure_future(stream(sine(1000, 3.0, amplitude=0.5), conn, frame_ms=20))
         await asyncio.sleep(1.0)
         for how, message in bad_messages(wire):
             await (conn.send_text(message) if how == "text" else conn.send_bytes(message))
-        await sending
+        sent = await sending
         await wait_for(page, "s.playback.framesPlayed >= 150 && s.playback.state !== 'playing'", timeout=10)
         stats = await page_stats(page)
         errors = await page.locator("#log li.error").all_text_contents()
@@ -210,7 +215,7 @@ async def test_bad_input_shows_an_error_and_playing_goes_on(tmp_path: Path, wire
     playback = stats["playback"]
     assert stats["framesReceived"] == 150 and playback["framesPlayed"] == 150
     assert stats["framesRejected"] == len(expected) - 1 and stats["errors"] == len(expected)
-    assert playback["underruns"] == 0
+    assert playback["underruns"] == 0, f"server send jitter p99 {sent.send_jitter_p99_ms:.1f} ms"
 
 
 async def test_a_rate_change_mid_stream_reaches_the_server(tmp_path: Path) -> None:
