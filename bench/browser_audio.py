@@ -137,7 +137,9 @@ async def wskit_session(pages: wskit.WebsocketServerTransport, seconds: float, r
         conn = server.clients[0]
         await asyncio.sleep(1.0)  # the microphone starts
         session.measuring = True
-        await asyncio.gather(clock_pings(conn.send, seconds), stream(sine(1000, seconds, 16000), conn, frame_ms=20))
+        await asyncio.gather(
+            clock_pings(conn.send, seconds), stream(sine(seconds, freq=1000, sample_rate=16000), conn, frame_ms=20)
+        )
 
     page_stats = await run_page(server.url, serve_session())
     await server.stop()
@@ -169,7 +171,7 @@ async def raw_session(pages: wskit.WebsocketServerTransport, seconds: float, run
 
         async def paced() -> None:  # the same absolute deadlines as wskit.audio.stream
             start = time.monotonic()
-            for i, frame in enumerate(sine(1000, seconds, 16000).frames(20)):
+            for i, frame in enumerate(sine(seconds, freq=1000, sample_rate=16000).frames(20)):
                 delay = start + i * FRAME_S - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -206,7 +208,7 @@ async def main() -> None:
         print(f"# {line}")
     workdir = Path(tempfile.mkdtemp(prefix="wskit-bench-"))
     tone = workdir / "tone.wav"
-    write_wav(tone, sine(440, 10.0, 48000, amplitude=0.5).samples, 48000)
+    write_wav(tone, sine(10.0, freq=440, sample_rate=48000, amplitude=0.5).samples, 48000)
     pages = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(html=wskit.AUDIO_PAGE), port=0)
     await pages.start()
 

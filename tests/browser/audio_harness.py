@@ -30,7 +30,7 @@ TONE_AMPLITUDE = 0.5  # -6.02 dBFS peak
 
 def tone_wav(path: Path, seconds: float = 10.0, sample_rate: int = 48_000) -> Path:
     """The microphone's input: a 440 Hz sine at -6 dBFS (Chromium loops the file)."""
-    write_wav(path, sine(TONE_HZ, seconds, sample_rate, amplitude=TONE_AMPLITUDE).samples, sample_rate)
+    write_wav(path, sine(seconds, freq=TONE_HZ, sample_rate=sample_rate, amplitude=TONE_AMPLITUDE).samples, sample_rate)
     return path
 
 

@@ -29,6 +29,7 @@ from tests.browser.audio_harness import (
 from tests.browser.conftest import artifact
 from tests.conftest import eventually
 from wskit.audio import Recorder, add_header, sine, stream
+from wskit.events import Direction
 from wskit.plot import AudioScope
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
@@ -45,7 +46,7 @@ def audio_arrivals(server: wskit.WebsocketServerTransport, raw: list[bytes] | No
     times: list[float] = []
 
     def on_event(event: wskit.Event) -> None:
-        incoming = event.kind is wskit.EventKind.MESSAGE and event.direction is wskit.Direction.IN
+        incoming = event.kind is wskit.EventKind.MESSAGE and event.direction is Direction.IN
         if incoming and isinstance(event.frame, wskit.AudioFrame):
             times.append(event.time)
             if raw is not None and isinstance(event.raw, bytes) and len(raw) < 100:
@@ -129,7 +130,7 @@ async def test_the_speaker_plays_what_the_server_streams(tmp_path: Path) -> None
     async with audio_browser(tone_wav(tmp_path / "tone.wav")) as browser:
         page = await open_page(browser, wskit.AUDIO_PAGE.url(server, buffer_ms=BUFFER_MS))
         conn = await first_client(server)
-        sending = asyncio.ensure_future(stream(sine(1000, 3.0, amplitude=0.5), conn, frame_ms=20))
+        sending = asyncio.ensure_future(stream(sine(3.0, freq=1000, amplitude=0.5), conn, frame_ms=20))
         await asyncio.sleep(2.0)
         shown = await page.locator("#speaker-level").text_content()  # the meter while it plays
         sent = await sending
@@ -164,7 +165,7 @@ async def test_the_speaker_plays_what_the_server_streams(tmp_path: Path) -> None
 
 def bad_messages(wire: str) -> list[tuple[str, Any]]:
     """(how, what) pairs the page must refuse, and the error line each one gives."""
-    at_8k = sine(1000, 0.02, 8000).samples.tobytes()
+    at_8k = sine(0.02, freq=1000, sample_rate=8000).samples.tobytes()
     if wire == "raw":
         return [
             ("text", "hello <b>bold</b>"),
@@ -190,7 +191,7 @@ async def test_bad_input_shows_an_error_and_playing_goes_on(tmp_path: Path, wire
     async with audio_browser(tone_wav(tmp_path / "tone.wav")) as browser:
         page = await open_page(browser, wskit.AUDIO_PAGE.url(server, format=wire, buffer_ms=BUFFER_MS))
         conn = await first_client(server)
-        sending = asyncio.ensure_future(stream(sine(1000, 3.0, amplitude=0.5), conn, frame_ms=20))
+        sending = asyncio.ensure_future(stream(sine(3.0, freq=1000, amplitude=0.5), conn, frame_ms=20))
         await asyncio.sleep(1.0)
         for how, message in bad_messages(wire):
             await (conn.send_text(message) if how == "text" else conn.send_bytes(message))
