@@ -84,7 +84,9 @@ async def test_the_page_drives_the_pipecat_echo_bot(tmp_path: Path) -> None:
     assert stats["url"] == f"ws://127.0.0.1:{port}/"
     assert stats["errors"] == 0 and stats["framesRejected"] == 0
     assert stats["framesSent"] >= 100
-    assert playback["loudestPeakDbfs"] == pytest.approx(-6.02, abs=0.5)  # the microphone's tone, echoed
+    # the microphone's tone, echoed: the output meter's latest window, in steady state (the loudest
+    # window can hold the tone's onset, a step the resamplers ring on: up to +0.6 dB seen)
+    assert playback["peakDbfs"] == pytest.approx(-6.02, abs=0.5)
     report(
         "audio_page_pipecat",
         {
@@ -93,6 +95,7 @@ async def test_the_page_drives_the_pipecat_echo_bot(tmp_path: Path) -> None:
             "echo_frames_played": playback["framesPlayed"],
             "underruns": playback["underruns"],
             "overflow_frames": playback["overflowFrames"],
-            "output_peak_dbfs": round(playback["loudestPeakDbfs"], 2),
+            "output_peak_dbfs": round(playback["peakDbfs"], 2),
+            "loudest_output_peak_dbfs": round(playback["loudestPeakDbfs"], 2),
         },
     )
