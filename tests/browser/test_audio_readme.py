@@ -1,4 +1,10 @@
-"""The README's audio page blocks, run as written, with Chromium opening the URL the first one prints."""
+"""What the README's audio page blocks print and do, with Chromium on the page the first one prints.
+
+``tests/test_readme.py`` runs these blocks in the README's own kernel (the
+second one with the ``browser`` directive); this test runs them in-process to
+check their output and what the page itself counted: the chirp's stream
+stats, the page playing it, and the echo coming back.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +20,17 @@ import pytest
 from tests.browser.audio_harness import audio_browser, open_page, page_stats, tone_wav, wait_for
 from tests.browser.conftest import ROOT
 from tests.conftest import eventually
+from tests.readme_runner import blocks
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
 
-def audio_page_blocks() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("**The browser as a microphone and a speaker:**", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(blocks) == 2, "the README's audio page part has two python blocks"
-    return blocks
+def audio_page_blocks() -> tuple[str, str]:
+    """The block that serves the page, and the one after it that needs a browser on it."""
+    python = [b for b in blocks((ROOT / "README.md").read_text()) if b.lang == "python"]
+    (i,) = [i for i, b in enumerate(python) if "browser" in b.directive]
+    assert "html=wskit.AUDIO_PAGE" in python[i - 1].code
+    return python[i - 1].code, python[i].code
 
 
 async def run(block: str, namespace: dict[str, Any]) -> str:
