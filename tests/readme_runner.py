@@ -33,6 +33,10 @@ above its fence, invisible on GitHub: ``<!-- readme-run: {json} -->`` with
   suite executing now): it is checked to be that script's last command, not
   run a second time inside itself;
 * ``"timeout": seconds`` — per command (default 120);
+* ``"files": ["tests/test_x.py", ...]`` — the commands are for a reader's own
+  project, not this repository: they run in a scratch folder holding each named
+  file, whose text is the earlier block of the same section that opens with the
+  comment line ``# tests/test_x.py`` (that line included, as the reader copies it);
 * ``"browser": {"click": "CSS selector", "until": "JS expression", "timeout": s}``
   — this Python block needs a browser on the page an earlier block printed:
   before the block runs, headless Chromium (Debian's, through Playwright, as in
@@ -141,9 +145,22 @@ def blocks(text: str) -> list[Block]:
             j += 1
         if j == len(lines):
             raise ValueError(f"README line {i + 1}: code fence never closed")
+        if "files" in directive:
+            directive["files"] = _project_files(directive["files"], found, section, i)
         found.append(Block(lang, "\n".join(body) + "\n", i + 1, section, directive))
         i = j + 1
     return found
+
+
+def _project_files(names: list[str], earlier: list[Block], section: str, line: int) -> dict[str, str]:
+    """A ``files`` directive's names, each with the text of its block: ``# name`` on its first line."""
+    files = {}
+    for name in names:
+        found = [b for b in earlier if b.section == section and b.code.split("\n", 1)[0].strip() == f"# {name}"]
+        if not found:
+            raise ValueError(f"README line {line}: no earlier block of {section!r} opens with '# {name}'")
+        files[name] = found[-1].code
+    return files
 
 
 # -- Python: the cells of one notebook ------------------------------------------
@@ -314,19 +331,25 @@ def run_shell(block: Block, scratch: Path) -> list[CommandResult]:
     ready = re.compile(directive.get("ready", r"\S"))
     timeout = float(directive.get("timeout", 120))
     env = shell_env(scratch)
+    cwd = ROOT
+    if "files" in directive:  # a reader's own project: its files, in a folder of its own
+        cwd = scratch / "project"
+        for name, text in directive["files"].items():
+            (cwd / name).parent.mkdir(parents=True, exist_ok=True)
+            (cwd / name).write_text(text)
     results: list[CommandResult] = []
     running: list[tuple[int, str, subprocess.Popen[bytes], list[str]]] = []
     try:
         for n, command in enumerate(commands, start=1):
             if n in background:
-                proc, first = _start_background(command, env, ready, timeout)
+                proc, first = _start_background(command, env, ready, timeout, cwd)
                 running.append((n, command, proc, first))
                 if directive.get("check_url"):
                     _check_url(" ".join(first), command)
                 continue
             done = subprocess.run(
                 ["bash", "-c", command],
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 input=stdin.get(n, ""),
                 capture_output=True,
@@ -347,12 +370,12 @@ def run_shell(block: Block, scratch: Path) -> list[CommandResult]:
 
 
 def _start_background(
-    command: str, env: dict[str, str], ready: re.Pattern[str], timeout: float
+    command: str, env: dict[str, str], ready: re.Pattern[str], timeout: float, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[bytes], list[str]]:
     """Start ``command`` in a process group of its own; wait for its ready line on stdout."""
     proc = subprocess.Popen(
         ["bash", "-c", f"exec {command}" if _single(command) else command],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -161,6 +161,31 @@ def test_run_shell_background_ports_stdin_and_exit_codes(tmp_path: Path) -> None
     assert background.status == -2
 
 
+def test_run_shell_files_make_a_readers_project(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        ## Your project
+
+        ```python
+        # app/hello.py
+        print("hi")
+        ```
+
+        <!-- readme-run: {"files": ["app/hello.py"], "stdout": {"1": "^hi$", "2": "^project$"}} -->
+        ```bash
+        python app/hello.py
+        basename "$PWD"
+        ```
+        """
+    )
+    block = blocks(text)[1]
+    assert block.directive["files"] == {"app/hello.py": '# app/hello.py\nprint("hi")\n'}
+    results = run_shell(block, tmp_path)
+    assert [r.ok for r in results] == [True, True], [r.describe() for r in results]
+    with pytest.raises(ValueError, match=r"line 2: no earlier block of 'Elsewhere' opens with '# app/hello\.py'"):
+        blocks('## Elsewhere\n<!-- readme-run: {"files": ["app/hello.py"]} -->\n```bash\ntrue\n```\n')
+
+
 def test_ci_runs_the_readme_test_command() -> None:
     assert ci_command() == "./dev test"
 

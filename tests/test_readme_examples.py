@@ -1,11 +1,13 @@
-"""The README's Audio and Panels examples, run in a kernel exactly as written.
+"""What the README's Audio, Panels and Testing examples print, run in a kernel exactly as written.
 
 Each block is taken from README.md, not copied here, so the README cannot
-drift from what works. (The Quickstart blocks are run by test_notebooks.py.)
+drift from what works. (The Quickstart blocks are run by test_notebooks.py;
+tests/test_readme.py runs every block, and checks they raise nothing.)
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -47,3 +49,11 @@ def test_readme_panels_example_runs_as_written() -> None:
     (output,) = execute([block + "\nawait wskit.stop_all_async()"])
     shown = re.findall(r"(\w+)\(children=", output)
     assert shown == ["ServerPanel", "ClientPanel", "Composer", "EventLog", "SerializerLab"], output
+
+
+def test_readme_testing_example_prints_what_its_comments_say(tmp_path: Path) -> None:
+    first = python_blocks("## Testing your own service")[0]
+    (output,) = execute([first + "\nawait wskit.stop_all_async()"], cwd=tmp_path)
+    assert output.splitlines() == ["{'room': 'lobby', 'text': 'hello', 'id': 1}", "True"]
+    lines = [json.loads(line) for line in (tmp_path / "chat.jsonl").read_text().splitlines()]
+    assert lines[1]["path"] == "/chat/lobby" and lines[1]["query"] == "token=***"  # "the token is stored as ***"

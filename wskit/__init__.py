@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.frames import CloseCode
 
 from . import auth, tls
+from ._version import __version__
 from .events import Event, EventKind
 from .frames import (
     AudioFrame,
@@ -102,7 +103,6 @@ def __getattr__(name: str) -> Any:
 #: Starlette's name for the connection type, so ``websocket: WebSocket`` annotations carry over.
 WebSocket = Connection
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AUDIO_PAGE",

@@ -30,10 +30,11 @@ from typing import Any, TypedDict
 
 from ._targets import role_of
 from ._text import wall_time
+from ._version import __version__
 from .events import Event, EventKind, format_details, format_summary
 from .frames import Frame
 
-__all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "row_from_event"]
+__all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "har_log", "har_message", "row_from_event"]
 
 KIB = 1024
 
@@ -412,23 +413,25 @@ class LogBuffer:
         for row in self._rows:
             if row.kind != EventKind.MESSAGE.value or row.direction is None:
                 continue
-            p = row.payload
-            text = row.opcode == "TEXT"
-            if p is None:
-                data = ""
-            elif isinstance(p, str):
-                data = p
-            else:
-                data = base64.b64encode(p).decode("ascii")
-            out.append(
-                {
-                    "type": "send" if row.direction == "out" else "receive",
-                    "time": row.wall_time,
-                    "opcode": 1 if text else 2,
-                    "data": data,
-                }
-            )
+            out.append(har_message(row.direction == "out", row.wall_time, row.payload, text=row.opcode == "TEXT"))
         return out
+
+
+def har_message(sent: bool, wall_time: float, payload: str | bytes | None, *, text: bool) -> HarMessage:
+    """One ``_webSocketMessages`` entry: ``send`` or ``receive``, epoch seconds,
+    opcode 1 (text, as is) or 2 (binary, base64), as Chrome DevTools writes it."""
+    if payload is None:
+        data = ""
+    elif isinstance(payload, str):
+        data = payload
+    else:
+        data = base64.b64encode(payload).decode("ascii")
+    return {"type": "send" if sent else "receive", "time": wall_time, "opcode": 1 if text else 2, "data": data}
+
+
+def har_log(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A HAR 1.2 document holding ``entries`` (see :meth:`LogBuffer.export_har` for one entry's messages)."""
+    return {"log": {"version": "1.2", "creator": {"name": "wskit", "version": __version__}, "entries": entries}}
 
 
 def _matches(row: LogRow, needle: str) -> bool:

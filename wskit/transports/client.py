@@ -28,6 +28,7 @@ from .base import BaseTransport, FrameStream
 from .connection import Connection
 from .datastructures import WebSocketState
 from .delivery import DirectClientConnection
+from .expect import Expectations
 from .params import WebsocketClientParams
 
 __all__ = ["ConnectError", "NotConnectedError", "WebsocketClientTransport"]
@@ -62,7 +63,7 @@ class NotConnectedError(RuntimeError):
     between reconnect attempts (the message says which); nothing was sent."""
 
 
-class WebsocketClientTransport(BaseTransport):
+class WebsocketClientTransport(Expectations, BaseTransport):
     """A WebSocket client with Pipecat's surface.
 
     Args:

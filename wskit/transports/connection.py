@@ -34,6 +34,7 @@ from ..redact import mask_text
 from ..serializers import FrameSerializer, SerializerError, decode_sync
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 from .delivery import DirectDelivery
+from .expect import Expectations
 
 if TYPE_CHECKING:
     from websockets.asyncio.connection import Connection as WsConnection
@@ -157,7 +158,7 @@ def as_frame(value: Frame | Any) -> Frame:
     return MessageFrame(value)
 
 
-class Connection:
+class Connection(Expectations):
     """A live WebSocket connection seen from this side.
 
     On a server, ``headers`` are the client's request headers; on a client,

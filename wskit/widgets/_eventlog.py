@@ -19,8 +19,9 @@ import ipywidgets as widgets  # type: ignore[import-untyped]  # no type informat
 
 from .._targets import owner_of
 from .._text import clock, hexdump
-from ..eventlog import KIB, ExportRow, HarMessage, LogBuffer, LogRow
+from ..eventlog import KIB, ExportRow, HarMessage, LogBuffer, LogRow, har_log
 from ..events import EventKind
+from ..testing import Recording
 from . import _style as st
 from ._refresh import Refresher
 
@@ -107,8 +108,10 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     Controls: ``kind`` and ``direction`` filters, ``search`` text, ``row``
     (a row number whose details appear below the table), and the buttons
-    ``Clear``, ``Export JSON`` and ``Export HAR`` (files written to
-    ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data).
+    ``Clear``, ``Export JSON``, ``Export HAR`` and ``Save session`` (files written to
+    ``export_dir``; :meth:`export_json` / :meth:`export_har` return the data,
+    :meth:`save_session` writes a :mod:`wskit.testing` cassette of the
+    connections seen since attaching, bounded like the log).
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self._refresher = Refresher(self._render, hz, on_error=self._show_error)
         self.buffer.on_change = self._refresher.request
         self._cache: dict[int, str] = {}
+        self.recording = Recording(control_frames=False, max_messages=max_rows, max_bytes=max_bytes)
 
         kinds = [ALL, *(k.value for k in EventKind)]
         self.kind = widgets.Dropdown(options=kinds, value=ALL, description="kind", layout=widgets.Layout(width="190px"))
@@ -143,6 +147,7 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.clear_button = st.button("Clear", "forget every row")
         self.export_json_button = st.button("Export JSON", "write every row to a .json file")
         self.export_har_button = st.button("Export HAR", "write the messages as a HAR _webSocketMessages list")
+        self.save_session_button = st.button("Save session", "write the connections seen as a wskit.testing cassette")
         self.counts = widgets.HTML()
         self.status = widgets.HTML()
         self.table = widgets.HTML()
@@ -157,11 +162,12 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.clear_button.on_click(lambda _b: self.clear())
         self.export_json_button.on_click(lambda _b: self._export("json"))
         self.export_har_button.on_click(lambda _b: self._export("har"))
+        self.save_session_button.on_click(lambda _b: self.save_session())
         super().__init__(
             st.panel(
                 st.header(title, self.counts),
                 st.row(self.kind, self.direction, self.search),
-                st.row(self.clear_button, self.export_json_button, self.export_har_button),
+                st.row(self.clear_button, self.export_json_button, self.export_har_button, self.save_session_button),
                 self.status,
                 self.table,
                 st.row(self.row),
@@ -179,10 +185,13 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         """Log the events of another transport (or connection) too."""
         transport, _connection = _bus_owner(target)
         self.buffer.attach(transport)
+        if self.recording.accepts(target):  # any event source can be logged; transports can be saved too
+            self.recording.add(target)
 
     def detach(self) -> None:
         """Stop logging; the rows stay."""
         self.buffer.detach()
+        self.recording.stop()
         self._refresher.close()
 
     def close(self) -> None:
@@ -217,14 +226,31 @@ class EventLog(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 data: Any = self.export_json()
             else:
                 path = self.export_dir / f"wskit-log-{stamp}.har"
-                entry = {"_resourceType": "websocket", "_webSocketMessages": self.export_har()}
-                data = {"log": {"version": "1.2", "creator": {"name": "wskit", "version": "0.1"}, "entries": [entry]}}
+                data = har_log([{"_resourceType": "websocket", "_webSocketMessages": self.export_har()}])
             path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
         except Exception as exc:
             self._show_error(exc, f"export {fmt.upper()}")
             return None
         self.status.value = st.note_html(f"exported {len(self.buffer)} rows to {path}")
         return path
+
+    def save_session(self, path: str | Path | None = None) -> Path | None:
+        """Write the connections seen since attaching as a cassette (``wskit-session-<time>.jsonl``
+        in ``export_dir`` by default), for :func:`wskit.testing.replay` and the pytest plugin."""
+        try:
+            if path is None:
+                self.export_dir.mkdir(parents=True, exist_ok=True)
+                path = self.export_dir / f"wskit-session-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+            saved = self.recording.save(path)
+        except Exception as exc:
+            self._show_error(exc, "save session")
+            return None
+        cut = f", truncated: {self.recording.dropped} message(s) left out" if self.recording.truncated else ""
+        self.status.value = st.note_html(
+            f"saved {len(self.recording.conversations)} connection(s), {len(self.recording.messages)} message(s) "
+            f"to {saved}{cut}"
+        )
+        return saved
 
     # -- drawing ----------------------------------------------------------------
 
