@@ -36,11 +36,22 @@ above its fence, invisible on GitHub: ``<!-- readme-run: {json} -->`` with
 * ``"files": ["tests/test_x.py", ...]`` — the commands are for a reader's own
   project, not this repository: they run in a scratch folder holding each named
   file, whose text is the earlier block of the same section that opens with the
-  comment line ``# tests/test_x.py`` (that line included, as the reader copies it).
+  comment line ``# tests/test_x.py`` (that line included, as the reader copies it);
+* ``"browser": {"click": "CSS selector", "until": "JS expression", "timeout": s}``
+  — this Python block needs a browser on the page an earlier block printed:
+  before the block runs, headless Chromium (Debian's, through Playwright, as in
+  ``tests/browser/``) opens the last ``http://`` URL the blocks before it
+  printed, with a fake microphone playing a 440 Hz tone and autoplay allowed,
+  clicks ``click`` (if given) and waits until ``until`` (if given) is true, for
+  at most ``timeout`` seconds (default 30); it closes once the block has run.
+  A page error, or a failed open, click or wait, is reported as the block's
+  stderr. Without Chromium the block is not run and its test skips (fails
+  under ``CI``), as the browser tests do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -57,6 +68,8 @@ from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
+
+from tests.browser.conftest import missing
 
 __all__ = ["Block", "CommandResult", "blocks", "run_python", "run_shell"]
 
@@ -157,18 +170,77 @@ def run_python(group: list[Block], cwd: Path, timeout: int = 120) -> list[nbform
     """Run ``group`` as the cells of one notebook in a fresh kernel; return the executed cells.
 
     Every cell runs even when an earlier one failed (so each block's own
-    result can be reported), in ``cwd``.
+    result can be reported), in ``cwd``. A block with a ``"browser"``
+    directive runs with Chromium on the page (see the module's docstring);
+    when there is no browser to drive it stays unexecuted (no outputs).
     """
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(b.code) for b in group])
+    cells = [nbformat.v4.new_code_cell(b.code) for b in group]
+    runnable = [i for i, b in enumerate(group) if "browser" not in b.directive or missing() is None]
+    notebook = nbformat.v4.new_notebook(cells=[cells[i] for i in runnable])
+    browser = _BrowserHooks(notebook, [group[i] for i in runnable], cwd)
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(cwd)}},
+        on_cell_start=browser.open,
+        on_cell_executed=browser.close,
+        on_notebook_complete=browser.shutdown,
     )
     client.execute()
-    return list(notebook.cells)
+    for i, cell in zip(runnable, notebook.cells, strict=True):
+        cells[i] = cell
+    return cells
+
+
+class _BrowserHooks:
+    """nbclient hooks: Chromium on a printed page while a ``"browser"`` block runs."""
+
+    def __init__(self, notebook: nbformat.NotebookNode, group: list[Block], cwd: Path) -> None:
+        self.notebook = notebook
+        self.group = group
+        self.cwd = cwd
+        self.problems: list[str] = []
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    async def open(self, cell: nbformat.NotebookNode, cell_index: int, **_: Any) -> None:
+        directive = self.group[cell_index].directive.get("browser")
+        if directive is None:
+            return
+        self.problems = []
+        limit = float(directive.get("timeout", 30)) * 1000
+        earlier = [cell_text(c) for c in self.notebook.cells[:cell_index]]
+        urls = [u for text in earlier for u in re.findall(r"http://\S+", text)]
+        if not urls:
+            self.problems.append("browser: no http:// URL printed by an earlier block to open")
+            return
+        from tests.browser.audio_harness import audio_browser, tone_wav
+
+        self._stack = contextlib.AsyncExitStack()
+        try:
+            chromium = await self._stack.enter_async_context(audio_browser(tone_wav(self.cwd / "microphone.wav")))
+            page = await (await chromium.new_context()).new_page()
+            page.on("pageerror", lambda error: self.problems.append(f"browser: page error: {error}"))
+            await page.goto(urls[-1], timeout=limit)
+            if "click" in directive:
+                await page.click(directive["click"], timeout=limit)
+            if "until" in directive:
+                await page.wait_for_function(directive["until"], timeout=limit)
+        except Exception as exc:  # reported as the block's failure, the other blocks still run
+            self.problems.append(f"browser on {urls[-1]}: {type(exc).__name__}: {exc}")
+
+    async def close(self, cell: nbformat.NotebookNode, cell_index: int, **_: Any) -> None:
+        if "browser" not in self.group[cell_index].directive:
+            return
+        await self.shutdown()
+        if self.problems:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text="\n".join(self.problems) + "\n"))
+
+    async def shutdown(self, **_: Any) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()
 
 
 def cell_problems(cell: nbformat.NotebookNode, allow_stderr: bool) -> list[str]:

@@ -14,6 +14,10 @@ Transports
     and :class:`WebsocketClientParams`, its client; :class:`Connection` (also
     :data:`WebSocket`, Starlette's name), one live connection as handlers see
     it; :data:`CHAT_PAGE`, a chat page a server can answer a browser with.
+Pages
+    :class:`Page`, an HTML page with the scripts it loads, served from the
+    server's own port (``WebsocketServerParams(html=page)``), and
+    :data:`AUDIO_PAGE`, the browser as a microphone and a speaker.
 Errors and close codes
     :class:`WebSocketDisconnect` (the peer is gone, with its close code),
     :class:`WebSocketException` (close with a code from a handler or an auth
@@ -39,8 +43,9 @@ Running
     (wait from synchronous code), :func:`stop_all` / :func:`stop_all_async`
     (stop every transport and task wskit started).
 Modules
-    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.wire` (protocol anatomy,
-    imported on first use), and ``__version__``.
+    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.tls` (certificates for
+    ``wss://`` and ``https://``: ``self_signed``, ``Certificate``),
+    :mod:`wskit.wire` (protocol anatomy, imported on first use), and ``__version__``.
 """
 
 import importlib
@@ -48,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.frames import CloseCode
 
-from . import auth
+from . import auth, tls
 from ._version import __version__
 from .events import Event, EventKind
 from .frames import (
@@ -60,6 +65,7 @@ from .frames import (
     TextFrame,
     TranscriptionFrame,
 )
+from .pages import AUDIO_PAGE, Page
 from .runtime import run_sync, spawn, stop_all, stop_all_async
 from .serializers import (
     JsonSerializer,
@@ -99,6 +105,7 @@ WebSocket = Connection
 
 
 __all__ = [
+    "AUDIO_PAGE",
     "CHAT_PAGE",
     "AudioFrame",
     "BinaryFrame",
@@ -115,6 +122,7 @@ __all__ = [
     "JsonSerializer",
     "MessageFrame",
     "NotConnectedError",
+    "Page",
     "ProtobufFrameSerializer",
     "RawSerializer",
     "TelephonySerializer",
@@ -133,5 +141,6 @@ __all__ = [
     "spawn",
     "stop_all",
     "stop_all_async",
+    "tls",
     "wire",
 ]

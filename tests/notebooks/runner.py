@@ -9,6 +9,7 @@ errors.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,11 +70,20 @@ def run(name: str) -> Run:
     """``notebooks/<name>`` executed top to bottom in a fresh kernel (once per session)."""
     path = NOTEBOOKS / name
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    # notebook 10 waits this long for a browser to open its page, then says it skipped
+    saved = os.environ.get("WSKIT_BROWSER_WAIT")
+    os.environ["WSKIT_BROWSER_WAIT"] = "2"  # the kernel inherits it when it starts
+    try:
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+    finally:
+        if saved is None:
+            del os.environ["WSKIT_BROWSER_WAIT"]
+        else:
+            os.environ["WSKIT_BROWSER_WAIT"] = saved
     return Run(notebook)
