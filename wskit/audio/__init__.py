@@ -12,6 +12,7 @@ loaded here, on first use).
 
 from .codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
 from .convert import deinterleave, from_bytes, interleave, to_bytes, to_float32, to_int16
+from .jitter import JitterBuffer, JitterBufferStats
 from .pacing import StreamStats, stream
 from .recorder import FormatChange, Recorder, RecorderStats
 from .resample import SUPPORTED_RATES, Resampler, resample
@@ -24,6 +25,8 @@ __all__ = [
     "SUPPORTED_RATES",
     "AudioSource",
     "FormatChange",
+    "JitterBuffer",
+    "JitterBufferStats",
     "Recorder",
     "RecorderStats",
     "Resampler",

@@ -10,7 +10,8 @@ inside the panel, never on stdout.
 from .client import ClientPanel
 from .composer import Composer
 from .eventlog import EventLog
+from .link import LinkPanel
 from .serializer_lab import SerializerLab
 from .server import ServerPanel
 
-__all__ = ["ClientPanel", "Composer", "EventLog", "SerializerLab", "ServerPanel"]
+__all__ = ["ClientPanel", "Composer", "EventLog", "LinkPanel", "SerializerLab", "ServerPanel"]
