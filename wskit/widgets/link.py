@@ -63,7 +63,7 @@ class LinkPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             max=5,
             step=0.05,
             description="kbit/s",
-            readout_format=".3~s",
+            readout_format=".4g",
             continuous_update=False,
             layout=wide,
             style=label,
@@ -213,5 +213,5 @@ class LinkPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         """Stop watching the link (the widgets stay as they are)."""
         if hasattr(self, "_unsubscribe"):  # also called by __del__ of a half-built panel
             self._unsubscribe()
-        self._refresher.close()
+            self._refresher.close()
         super().close()
