@@ -48,13 +48,13 @@ from .transports import (
 )
 
 if TYPE_CHECKING:
-    from . import wire
+    from . import impair, wire
 
 
 def __getattr__(name: str) -> Any:
-    """``wskit.wire`` is imported on first use: the teaching tools are not needed to run transports."""
-    if name == "wire":
-        return importlib.import_module(".wire", __name__)
+    """``wskit.wire`` and ``wskit.impair`` are imported on first use: transports run without them."""
+    if name in ("wire", "impair"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'wskit' has no attribute {name!r}")
 
 
@@ -99,6 +99,7 @@ __all__ = [
     "WebsocketServerTransport",
     "__version__",
     "auth",
+    "impair",
     "run_sync",
     "spawn",
     "stop_all",
