@@ -14,15 +14,23 @@ returns at once, the link is tracked by the runtime and stopped by
 one there. Settings and faults are plain method calls, safe from a widget
 callback or a cell while traffic flows (call them from the loop's thread).
 
-Two things make loopback behave like a real path:
+Loopback hides a slow link behind megabytes of kernel buffers; the link
+takes three of them away, as a real path would:
 
-* The link advertises Ethernet-sized TCP segments (MSS 1460). Loopback's
-  64 KiB segments let the sending kernel reserve megabytes of send buffer at
-  once (measured: 3.9 MB on Linux), so a sender over a slow link would only
-  notice after minutes; with real segment sizes it is tens of KiB.
-* It holds at most ``queue_bytes`` per direction of each connection (a
-  router's queue), then stops reading, so TCP flow control pushes back on
-  the sender as a real bottleneck does.
+* It advertises Ethernet-sized TCP segments (MSS 1460). With loopback's
+  64 KiB segments a sending kernel starts with a 3.9 MB send buffer
+  (measured on Linux); with these, 69 KB.
+* Its sockets have a fixed receive buffer (16 KiB, ``receive_buffer``),
+  which the kernel's autotuning would grow to megabytes.
+* It holds at most about ``queue_bytes`` per direction of each connection
+  (a router's queue; one more read may come in), then stops reading, so TCP
+  flow control pushes back on the sender as a real bottleneck does.
+
+What it cannot change is the sender's own socket: Linux grows a blocked
+sender's send buffer by itself (measured: to 950 KB within seconds, 4 MB at
+most), so a sender notices a slow link only once that is full. A program
+that wants to notice sooner fixes ``SO_SNDBUF`` on its socket, as notebook
+11 does.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import runtime
 from .presets import preset as find_preset
-from .relay import Relay, ways
+from .relay import RECEIVE_BUFFER, Relay, ways
 from .shaping import MSS, Conditions
 
 __all__ = ["Link", "LinkStats", "Way"]
@@ -122,6 +130,8 @@ class Link:
             before it stops reading (its "router queue").
         mss: TCP segment size the link advertises on both its sockets;
             ``None`` keeps loopback's.
+        receive_buffer: the receive buffer (``SO_RCVBUF``) of the link's
+            sockets; ``None`` leaves it to the kernel's autotuning.
         seed: seeds the jitter, for repeatable runs.
 
     Example::
@@ -147,6 +157,7 @@ class Link:
         port: int = 0,
         queue_bytes: int = 2**16,
         mss: int | None = MSS,
+        receive_buffer: int | None = RECEIVE_BUFFER,
         seed: int | None = None,
     ) -> None:
         self._scheme, self.target_address, self._path = self._parse_target(target)
@@ -169,7 +180,9 @@ class Link:
         self.mss = mss
         self.host = host
         self.port = port
-        self._relay = Relay(self.target_address, self.up, self.down, queue_bytes, mss, random.Random(seed))
+        self._relay = Relay(
+            self.target_address, self.up, self.down, queue_bytes, mss, random.Random(seed), receive_buffer
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._address: tuple[str, int] | None = None

@@ -364,6 +364,7 @@ class Relay:
         up, down: the live conditions of each direction.
         queue_bytes: bytes a pipe holds before it pauses reading its source.
         mss: TCP segment size set on the relay's sockets (``None``: the system's).
+        receive_buffer: ``SO_RCVBUF`` of the relay's sockets (``None``: the kernel's autotuning).
         rng: the jitter's random source.
     """
 
@@ -375,12 +376,14 @@ class Relay:
         queue_bytes: int,
         mss: int | None,
         rng: random.Random,
+        receive_buffer: int | None = RECEIVE_BUFFER,
     ) -> None:
         self.target = target
         self.up = up
         self.down = down
         self.queue_bytes = queue_bytes
         self.mss = mss
+        self.receive_buffer = receive_buffer
         self.rng = rng
         self.loop: asyncio.AbstractEventLoop | None = None
         self.splices: set[Splice] = set()
@@ -411,12 +414,13 @@ class Relay:
     def tune(self, sock: socket.socket) -> None:
         """Set a socket up before it listens or connects (see :class:`~wskit.impair.Link`).
 
-        The segment size, and a fixed receive buffer of :data:`RECEIVE_BUFFER`
-        bytes: with the kernel's autotuning it grows to megabytes, and a
-        sender over a slow link would fill that before the link's own queue.
+        The segment size, and a fixed receive buffer (:data:`RECEIVE_BUFFER`
+        bytes by default): with the kernel's autotuning it grows to megabytes,
+        and a sender over a slow link would fill that before the link's own queue.
         """
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        if self.receive_buffer is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
         if self.mss is not None and hasattr(socket, "TCP_MAXSEG"):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, self.mss)
