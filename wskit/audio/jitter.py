@@ -30,7 +30,8 @@ is tested with exact vectors. The rules:
 time: a small task pops at every tick and emits what a listener hears
 (frames, and silence for underruns) on :attr:`JitterBuffer.events`, so a
 :class:`~wskit.audio.Recorder` or an :class:`~wskit.plot.AudioScope` attaches
-to the buffer exactly as to a transport.
+to the buffer exactly as to a transport. After a stream's last frame the
+player plays ``max_ms`` of silence before it takes the stream for ended.
 """
 
 from __future__ import annotations
