@@ -36,17 +36,15 @@ def test_the_notebook_shows_what_its_prose_says() -> None:
     assert not [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     text = "\n".join(o.text for o in outputs if o.output_type == "stream")
 
-    # the baseline: steady 20 ms arrivals, no gaps
-    baseline = re.search(
-        r"arrived: +100 frames, 2.00 s, arrival jitter p50 ([\d.]+) ms p99 [\d.]+ ms, (\d+) gaps", text
+    # jitter: more arrival jitter and more gaps than the baseline stream, none for the listener,
+    # the chirp bit for bit, about 80 ms of delay
+    compared = re.search(
+        r"median arrival jitter ([\d.]+) ms before, ([\d.]+) ms now; recorder gaps (\d+) before, (\d+) now", text
     )
-    assert baseline is not None, text
-    assert float(baseline.group(1)) < 2.0 and int(baseline.group(2)) == 0
-
-    # jitter: holes on arrival, none for the listener, the chirp bit for bit, about 80 ms of delay
-    jittered = re.search(r"arrived: 100 frames, 2.00 s, arrival jitter p50 ([\d.]+) ms p99 [\d.]+ ms, (\d+) gaps", text)
-    assert jittered is not None, text
-    assert float(jittered.group(1)) >= 5.0 and int(jittered.group(2)) > 0
+    assert compared is not None, text
+    before, now, gaps_before, gaps_now = (float(g) for g in compared.groups())
+    assert now >= 2 * before and now >= 5.0, (before, now)
+    assert gaps_now > gaps_before
     assert number(r"the arrival scope counted (\d+) gaps in this stream", text) > 0
     assert "jitter buffer: 100 in, 100 played, 0 underruns" in text
     assert number(r"added delay p50 ([\d.]+) ms", text) == pytest.approx(80, abs=25)

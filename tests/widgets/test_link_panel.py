@@ -47,14 +47,14 @@ async def test_sliders_change_the_link_while_traffic_flows(echo: wskit.Websocket
         client = wskit.WebsocketClientTransport(link.url, wskit.WebsocketClientParams(ping_interval=None))
         replies = client.frames()
         await client.start()
-        assert await round_trip(client, replies) < 20
+        assert await round_trip(client, replies) < 40
         panel.latency.value = 40  # both ways
         assert link.up.latency_ms == link.down.latency_ms == 40
-        assert await round_trip(client, replies) == pytest.approx(80, abs=15)
+        assert 80 <= await round_trip(client, replies) < 250  # never less than the latency; a busy machine adds
         panel.direction.value = "down"
         panel.latency.value = 0  # down only: the round trip keeps the 40 ms up
         assert (link.up.latency_ms, link.down.latency_ms) == (40, 0)
-        assert await round_trip(client, replies) == pytest.approx(40, abs=15)
+        assert 40 <= await round_trip(client, replies) < 200
         panel.direction.value = "up"
         assert panel.latency.value == 40  # the sliders show the direction picked
         panel.jitter.value = 10
