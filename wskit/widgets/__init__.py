@@ -7,11 +7,11 @@ and schedules its coroutine with :func:`wskit.runtime.spawn`; failures show
 inside the panel, never on stdout.
 """
 
-from .client import ClientPanel
-from .composer import Composer
-from .eventlog import EventLog
+from ._client import ClientPanel
+from ._composer import Composer
+from ._eventlog import EventLog
 from .link import LinkPanel
-from .serializer_lab import SerializerLab
+from ._serializer_lab import SerializerLab
 from .server import ServerPanel
 
 __all__ = ["ClientPanel", "Composer", "EventLog", "LinkPanel", "SerializerLab", "ServerPanel"]
