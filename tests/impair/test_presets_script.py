@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from wskit.impair import PRESETS, preset
-from wskit.impair.script import parse, run
+from wskit.impair._script import parse, run
 
 
 class TestPresets:
@@ -34,7 +34,7 @@ class TestPresets:
         assert chosen.source
 
     def test_every_preset_is_documented_in_the_module(self) -> None:
-        import wskit.impair.presets as module
+        import wskit.impair._presets as module
 
         assert module.__doc__ is not None
         for name in PRESETS:

@@ -15,10 +15,11 @@ the link lives in the notebook's own event loop, is stopped by
 stream runs. It relays bytes and parses nothing; it imports no transport.
 """
 
-from .link import Link, LinkStats, Way
-from .presets import PRESETS, Preset, preset
-from .script import Step
-from .shaping import MSS, Conditions, DelayLine, TokenBucket
+from ._link import Link, LinkStats
+from ._presets import PRESETS, Preset, preset
+from ._relay import Way
+from ._script import Step
+from ._shaping import MSS, Conditions, DelayLine, TokenBucket
 
 __all__ = [
     "MSS",

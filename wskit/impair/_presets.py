@@ -1,6 +1,6 @@
 """Named network conditions, each a documented set of numbers with its source.
 
-Every preset gives one :class:`~wskit.impair.shaping.Conditions` per
+Every preset gives one :class:`~wskit.impair.Conditions` per
 direction: ``up`` is what the client sends, ``down`` what it receives. The
 sources publish round-trip times; a :class:`~wskit.impair.Link` adds latency
 per direction, so each preset puts half of the round trip on each way.
@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .shaping import Conditions
+from ._shaping import Conditions
 
 __all__ = ["PRESETS", "Preset", "preset"]
 

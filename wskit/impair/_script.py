@@ -13,16 +13,39 @@ import asyncio
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, Protocol
 
-from .presets import PRESETS
+from ._presets import PRESETS
+from ._relay import Way
 
-if TYPE_CHECKING:
-    from .link import Link
-
-__all__ = ["ACTIONS", "Step", "parse", "run"]
+__all__ = ["ACTIONS", "Controls", "Step", "parse", "run"]
 
 _DIRECTIONS = ("up", "down", "both")
+
+
+class Controls(Protocol):
+    """What a schedule drives: the settings and faults of a :class:`~wskit.impair.Link`."""
+
+    def set(
+        self,
+        *,
+        latency_ms: float | None = ...,
+        jitter_ms: float | None = ...,
+        bandwidth_kbps: float | Literal["keep"] | None = ...,
+        direction: Way = ...,
+    ) -> None: ...
+
+    def apply(self, name: str) -> None: ...
+
+    def stall(self, seconds: float | None = ...) -> None: ...
+
+    def half_open(self, direction: Literal["up", "down"] = ...) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def drop(self) -> None: ...
+
+    def limit(self, nbytes: int | None) -> None: ...
 
 
 def _number(value: Any, *, allow_none: bool = False) -> bool:
@@ -68,7 +91,7 @@ class Step:
     action: str
     args: tuple[Any, ...]
 
-    def apply(self, link: Link) -> None:
+    def apply(self, link: Controls) -> None:
         """Do it now."""
         a = self.args
         if self.action == "stall":
@@ -116,7 +139,7 @@ def parse(steps: Sequence[Sequence[Any]]) -> list[Step]:
     return parsed
 
 
-async def run(link: Link, steps: Sequence[Step]) -> None:
+async def run(link: Controls, steps: Sequence[Step]) -> None:
     """Apply ``steps`` at their times, counted from now."""
     loop = asyncio.get_running_loop()
     start = loop.time()

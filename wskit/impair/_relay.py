@@ -6,8 +6,8 @@ makes one :class:`Splice` per accepted connection: the client's socket, the
 relay's own socket to the target, and a :class:`Pipe` each way.
 
 A pipe gives each chunk its release time from a
-:class:`~wskit.impair.shaping.DelayLine`, passes it through a
-:class:`~wskit.impair.shaping.TokenBucket` when the bandwidth is limited,
+:class:`~wskit.impair.DelayLine`, passes it through a
+:class:`~wskit.impair.TokenBucket` when the bandwidth is limited,
 and writes it out from a loop timer; with no impairment a chunk is written
 straight from ``data_received``, so an idle link costs one write per chunk.
 The end of a stream (EOF or reset) is queued behind the data before it and
@@ -30,14 +30,17 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from .. import runtime
-from .shaping import Conditions, DelayLine, TokenBucket
+from ._shaping import Conditions, DelayLine, TokenBucket
 
-__all__ = ["RECEIVE_BUFFER", "OneWay", "Pipe", "Relay", "Side", "Splice", "ways"]
+__all__ = ["RECEIVE_BUFFER", "OneWay", "Pipe", "Relay", "Side", "Splice", "Way", "ways"]
 
 logger = logging.getLogger("wskit")
 
 #: A direction: ``"up"`` is client to target, ``"down"`` target to client.
 OneWay = Literal["up", "down"]
+
+#: One direction or ``"both"``: what a setting or a fault applies to.
+Way = Literal["up", "down", "both"]
 
 #: The receive buffer of the relay's sockets (Linux doubles it for its bookkeeping).
 RECEIVE_BUFFER = 16_384

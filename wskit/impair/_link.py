@@ -2,7 +2,7 @@
 
 A client connects to ``link.url`` instead of the server's URL; the link opens
 its own connection to the server and forwards bytes both ways, after
-applying what :class:`~wskit.impair.shaping.Conditions` say: latency, jitter
+applying what :class:`~wskit.impair.Conditions` say: latency, jitter
 without reordering, a bandwidth limit per direction. Faults come on demand:
 a stall (a frozen peer: nothing forwarded, sockets kept), a drop (TCP reset
 on both sides), a half-open connection (one way held), a byte limit. It
@@ -46,14 +46,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import runtime
-from .presets import preset as find_preset
-from .relay import RECEIVE_BUFFER, Relay, ways
-from .shaping import MSS, Conditions
+from ._presets import preset as find_preset
+from ._relay import RECEIVE_BUFFER, Relay, Way, ways
+from ._script import parse as parse_script
+from ._script import run as run_script
+from ._shaping import MSS, Conditions
 
-__all__ = ["Link", "LinkStats", "Way"]
-
-#: A direction: ``"up"`` is client to target, ``"down"`` target to client, or ``"both"``.
-Way = Literal["up", "down", "both"]
+__all__ = ["Link", "LinkStats"]
 
 _DEFAULT_PORTS = {"ws": 80, "http": 80, "wss": 443, "https": 443}
 
@@ -118,7 +117,7 @@ class Link:
             URL, anything with a ``.url`` (a server transport), or a
             ``(host, port)`` pair for any TCP service.
         latency_ms, jitter_ms, bandwidth_kbps: the conditions of both
-            directions (see :class:`~wskit.impair.shaping.Conditions`): each
+            directions (see :class:`~wskit.impair.Conditions`): each
             chunk waits ``latency ± jitter`` ms each way, so an echo's round
             trip grows by twice the latency.
         up, down: conditions for one direction only (``Conditions`` or a
@@ -421,10 +420,8 @@ class Link:
 
             link.script([(2.0, "stall", 1.5), (5.0, "latency", 200)])
         """
-        from .script import parse, run
-
-        parsed = parse(steps)
-        task = runtime.spawn(run(self, parsed), name="wskit.impair script")
+        parsed = parse_script(steps)
+        task = runtime.spawn(run_script(self, parsed), name="wskit.impair script")
         self._scripts.add(task)
         task.add_done_callback(self._scripts.discard)
         return task
