@@ -13,7 +13,7 @@ from tests.conftest import eventually
 from wskit.audio import JitterBuffer, Recorder
 
 FRAME = 0.020
-FRAMES = list(audio.sine(440, 8.0, 16_000).frames(20))
+FRAMES = list(audio.sine(8.0, freq=440, sample_rate=16_000).frames(20))
 
 
 def arrivals(n: int, latency: float, window: float, seed: int) -> np.ndarray:
@@ -123,7 +123,7 @@ class TestRules:
 
     def test_frames_of_another_length_are_refused(self) -> None:
         jb = JitterBuffer(frame_ms=20)
-        ten_ms = next(audio.sine(440, 0.1, 16_000).frames(10))
+        ten_ms = next(audio.sine(0.1, freq=440, sample_rate=16_000).frames(10))
         with pytest.raises(ValueError, match="takes 20 ms frames, not 10 ms"):
             jb.push(ten_ms, 0.0)
         with pytest.raises(ValueError, match="max_ms at least"):

@@ -10,7 +10,7 @@ inside the panel, never on stdout.
 from ._client import ClientPanel
 from ._composer import Composer
 from ._eventlog import EventLog
-from .link import LinkPanel
+from ._link import LinkPanel
 from ._serializer_lab import SerializerLab
 from .server import ServerPanel
 

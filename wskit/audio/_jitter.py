@@ -27,7 +27,7 @@ is tested with exact vectors. The rules:
   the next frame starts it again ``target_ms`` after its arrival.
 
 :meth:`JitterBuffer.attach` feeds it from a transport and plays it in real
-time: a small task pops at every tick and emits what a listener hears
+time: a timer of the running loop pops at every tick and emits what a listener hears
 (frames, and silence for underruns) on :attr:`JitterBuffer.events`, so a
 :class:`~wskit.audio.Recorder` or an :class:`~wskit.plot.AudioScope` attaches
 to the buffer exactly as to a transport. After a stream's last frame the
@@ -118,7 +118,7 @@ class JitterBuffer:
         self._history = history
         self._unsubscribe: Callable[[], None] | None = None
         self._connection: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None  # the player's next tick
         self._events: EventBus | None = None
         self._format: tuple[int, int] | None = None
         self.reset()
@@ -278,9 +278,9 @@ class JitterBuffer:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _on_event(self, event: Any) -> None:
         if event.kind != "message" or event.direction != "in" or event.frame is None:
@@ -296,21 +296,29 @@ class JitterBuffer:
         """:meth:`push` a frame and make sure the player runs (needs a running loop)."""
         self._format = (frame.sample_rate, frame.num_channels)
         self.push(frame, arrival)
-        if self._task is None or self._task.done():
-            from .. import runtime
+        if self._timer is None:
+            self._schedule(asyncio.get_running_loop())
 
-            self._task = runtime.spawn(self._play(), name="wskit.audio.JitterBuffer player")
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake at the next tick (an absolute deadline on ``time.monotonic()``), or stop when idle.
 
-    async def _play(self) -> None:
-        """Pop at every tick, on absolute deadlines, until the buffer goes idle."""
-        while (tick := self._next_tick) is not None:
-            wait = tick - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            now = time.monotonic()
-            while self._next_tick is not None and self._next_tick <= now:
-                frame = self.pop(now)
-                self._emit(frame if frame is not None else self._silence())
+        A timer rather than a task: nothing to hold, report or stop beyond
+        :meth:`detach`, and it ends by itself once the buffer is idle.
+        """
+        tick = self._next_tick
+        if tick is None:
+            self._timer = None
+            return
+        self._timer = loop.call_later(max(0.0, tick - time.monotonic()), self._play, loop)
+
+    def _play(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Pop every tick that is due (more than one if the loop was late), then wait for the next."""
+        self._timer = None  # so the next feed restarts the player even if this tick fails
+        now = time.monotonic()
+        while self._next_tick is not None and self._next_tick <= now:
+            frame = self.pop(now)
+            self._emit(frame if frame is not None else self._silence())
+        self._schedule(loop)
 
     def _silence(self) -> AudioFrame:
         from ..frames import AudioFrame
