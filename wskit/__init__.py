@@ -6,7 +6,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 What ``import wskit`` gives (everything else lives in its package:
 ``wskit.events``, ``wskit.serializers``, ``wskit.transports``, ``wskit.audio``,
-``wskit.plot``, ``wskit.widgets``, ``wskit.wire``):
+``wskit.plot``, ``wskit.widgets``, ``wskit.wire``, ``wskit.impair``):
 
 Transports
     :class:`WebsocketServerTransport` and :class:`WebsocketServerParams`, a
@@ -39,8 +39,10 @@ Running
     (wait from synchronous code), :func:`stop_all` / :func:`stop_all_async`
     (stop every transport and task wskit started).
 Modules
-    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.wire` (protocol anatomy,
-    imported on first use), and ``__version__``.
+    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.wire` (protocol anatomy),
+    :mod:`wskit.impair` (a bad network between a client and a server:
+    ``Link`` adds latency, jitter, bandwidth limits and faults), the last two
+    imported on first use, and ``__version__``.
 """
 
 import importlib
