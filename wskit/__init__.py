@@ -6,7 +6,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 What ``import wskit`` gives (everything else lives in its package:
 ``wskit.events``, ``wskit.serializers``, ``wskit.transports``, ``wskit.audio``,
-``wskit.plot``, ``wskit.widgets``, ``wskit.wire``):
+``wskit.plot``, ``wskit.widgets``, ``wskit.wire``, ``wskit.impair``):
 
 Transports
     :class:`WebsocketServerTransport` and :class:`WebsocketServerParams`, a
@@ -45,7 +45,9 @@ Running
 Modules
     :mod:`wskit.auth` (``token_auth``), :mod:`wskit.tls` (certificates for
     ``wss://`` and ``https://``: ``self_signed``, ``Certificate``),
-    :mod:`wskit.wire` (protocol anatomy, imported on first use), and ``__version__``.
+    :mod:`wskit.wire` (protocol anatomy) and :mod:`wskit.impair` (a bad network
+    between a client and a server: ``Link`` adds latency, jitter, bandwidth
+    limits and faults), the last two imported on first use, and ``__version__``.
 """
 
 import importlib
@@ -90,13 +92,13 @@ from .transports import (
 )
 
 if TYPE_CHECKING:
-    from . import wire
+    from . import impair, wire
 
 
 def __getattr__(name: str) -> Any:
-    """``wskit.wire`` is imported on first use: the teaching tools are not needed to run transports."""
-    if name == "wire":
-        return importlib.import_module(".wire", __name__)
+    """``wskit.wire`` and ``wskit.impair`` are imported on first use: transports run without them."""
+    if name in ("wire", "impair"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'wskit' has no attribute {name!r}")
 
 
@@ -137,6 +139,7 @@ __all__ = [
     "WebsocketServerTransport",
     "__version__",
     "auth",
+    "impair",
     "run_sync",
     "spawn",
     "stop_all",
