@@ -36,6 +36,7 @@ class CellRun:
     metadata: dict[str, Any] = field(default_factory=dict)
     outputs: list[nbformat.NotebookNode] = field(default_factory=list)
     arrived_during: list[int | None] = field(default_factory=list)  # the cell running when each output came
+    execution_count: int | None = None  # the kernel's count, once it has started running the cell
 
     @property
     def stdout(self) -> str:
@@ -91,6 +92,9 @@ class Kernel:
                 shown.data, shown.metadata = content.get("data", {}), content.get("metadata", {})
             return
         if cell is None:
+            return
+        if kind == "execute_input":
+            cell.execution_count = content.get("execution_count")
             return
         if kind == "clear_output":  # as a front end does: now, or (wait=True) when the next output comes
             if content.get("wait"):

@@ -38,11 +38,23 @@ above its fence, invisible on GitHub: ``<!-- readme-run: {json} -->`` with
 * ``"files": ["tests/test_x.py", ...]`` — the commands are for a reader's own
   project, not this repository: they run in a scratch folder holding each named
   file, whose text is the earlier block of the same section that opens with the
-  comment line ``# tests/test_x.py`` (that line included, as the reader copies it).
+  comment line ``# tests/test_x.py`` (that line included, as the reader copies it);
+* ``"browser": {"click": "CSS selector", "until": "JS expression", "timeout": s}``
+  — this Python block needs a browser on the page an earlier block printed:
+  before the block runs, headless Chromium (Debian's, through Playwright, as in
+  ``tests/browser/``) opens the last ``http://`` URL the blocks before it
+  printed, with a fake microphone playing a 440 Hz tone and autoplay allowed,
+  clicks ``click`` (if given) and waits until ``until`` (if given) is true, for
+  at most ``timeout`` seconds (default 30); it closes once the block has run.
+  A page error, or a failed open, click or wait, is reported as the block's
+  stderr. Without Chromium the block is not run and its test skips (fails
+  under ``CI``), as the browser tests do.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
@@ -51,12 +63,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
+from tests.browser.conftest import missing
 from tests.kernel_runner import CellRun, kernel
 
 __all__ = ["Block", "CommandResult", "blocks", "run_python", "run_shell"]
@@ -164,12 +181,98 @@ def run_python(group: list[Block], cwd: Path, timeout: int = 120, settle: float 
     appears under, where nbclient would drop it). Every block runs even when
     an earlier one failed (so each block's own result can be reported), in
     ``cwd``; ``settle`` seconds after the last one, late outputs are still filed.
+    A block with a ``"browser"`` directive runs with Chromium on the page (see
+    the module's docstring); when there is no browser to drive it is not run
+    (no outputs).
     """
-    with kernel(cwd, timeout) as k:
-        for index, block in enumerate(group):
-            k.run(block.code, index)
-        k.settle(settle)
-        return list(k.cells)
+    browser = _Browser(cwd)
+    try:
+        with kernel(cwd, timeout) as k:
+            cells: list[CellRun] = []
+            for index, block in enumerate(group):
+                directive = block.directive.get("browser")
+                if directive is None:
+                    cells.append(k.run(block.code, index))
+                    continue
+                if missing() is not None:
+                    cells.append(CellRun(index, block.code))
+                    continue
+                browser.open(directive, [cell_text(c) for c in cells])
+                cell = k.run(block.code, index)
+                problems = browser.close()
+                if problems:
+                    cell.outputs.append(
+                        nbformat.v4.new_output("stream", name="stderr", text="\n".join(problems) + "\n")
+                    )
+                    cell.arrived_during.append(index)
+                cells.append(cell)
+            k.settle(settle)
+            return cells
+    finally:
+        browser.shutdown()
+
+
+class _Browser:
+    """Chromium on a page an earlier block printed, while a ``"browser"`` block runs.
+
+    Playwright's asyncio API runs on a loop of its own in a thread, so the page
+    keeps being served its events while the kernel runs the block.
+    """
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.problems: list[str] = []
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="readme-browser", daemon=True)
+            self._thread.start()
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def open(self, directive: dict[str, Any], earlier: list[str]) -> None:
+        """Open the last ``http://`` URL in ``earlier`` (what the blocks before printed), as ``directive`` says."""
+        self.problems = []
+        urls = [u for text in earlier for u in re.findall(r"http://\S+", text)]
+        if not urls:
+            self.problems.append("browser: no http:// URL printed by an earlier block to open")
+            return
+        self._call(self._open(directive, urls[-1]))
+
+    async def _open(self, directive: dict[str, Any], url: str) -> None:
+        from tests.browser.audio_harness import audio_browser, tone_wav
+
+        limit = float(directive.get("timeout", 30)) * 1000
+        self._stack = contextlib.AsyncExitStack()
+        try:
+            chromium = await self._stack.enter_async_context(audio_browser(tone_wav(self.cwd / "microphone.wav")))
+            page = await (await chromium.new_context()).new_page()
+            page.on("pageerror", lambda error: self.problems.append(f"browser: page error: {error}"))
+            await page.goto(url, timeout=limit)
+            if "click" in directive:
+                await page.click(directive["click"], timeout=limit)
+            if "until" in directive:
+                await page.wait_for_function(directive["until"], timeout=limit)
+        except Exception as exc:  # reported as the block's failure, the other blocks still run
+            self.problems.append(f"browser on {url}: {type(exc).__name__}: {exc}")
+
+    def close(self) -> list[str]:
+        """Close the browser; what went wrong with it while the block ran."""
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            self._call(stack.aclose())
+        return self.problems
+
+    def shutdown(self) -> None:
+        self.close()
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+            self._loop = self._thread = None
 
 
 def cell_problems(cell: CellRun, allow_stderr: bool) -> list[str]:

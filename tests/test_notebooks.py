@@ -19,7 +19,9 @@ from tests.notebooks.runner import AFTER_RUN_ALL, STOP
 from tests.notebooks.runner import run as run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: notebooks whose own test module runs them and checks their facts (run once, not twice)
+OWN_TESTS = {"11_bad_network.ipynb"}  # tests/test_notebook_bad_network.py
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name not in OWN_TESTS)
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -110,12 +112,6 @@ def test_a_deliberate_error_must_be_the_expected_one() -> None:
     assert_quiet(NotebookRun(Path("x.ipynb"), [ok]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the server's handshake path (wskit/transports/server.py) logs a served page as "
-    "'opening handshake failed … HTTP 200', and a browser's GET /favicon.ico as "
-    "'InvalidUpgrade: invalid Connection header: keep-alive'; both are transport changes",
-)
 def test_loading_the_chat_page_of_notebook_1_is_quiet() -> None:
     """Notebook 1 invites the reader to open its chat page: loading it, as a browser does, logs nothing."""
     path = ROOT / "notebooks" / "01_echo_chat.ipynb"
@@ -159,6 +155,37 @@ def test_pipecat_notebook_live_part() -> None:
     assert "echo identical to the chirp: True" in lines
     assert "bot exited with code 0" in lines
     assert not any("skipped" in line for line in lines)
+
+
+def test_browser_audio_notebook_headless(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notebook 10 with no browser: every live cell says it skipped; the rest shows what its prose says."""
+    monkeypatch.setenv("WSKIT_BROWSER_WAIT", "1")
+    path = ROOT / "notebooks" / "10_browser_audio.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    outputs = [_text(cell) for cell in notebook.cells if cell.cell_type == "code"]
+    lines = "\n".join(outputs).splitlines()
+    assert not [o for c in notebook.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    (opened,) = [line for line in lines if line.startswith("open ")]
+    assert re.fullmatch(r"open http://127\.0\.0\.1:\d+/ in a browser on this machine", opened)
+    assets = [line.split()[:2] for line in lines if line.startswith("/wskit/")]
+    assert [a[0] for a in assets] == [
+        "/wskit/audio.js",
+        "/wskit/pcm.js",
+        "/wskit/capture-worklet.js",
+        "/wskit/playback-worklet.js",
+    ]
+    assert {a[1] for a in assets} == {"text/javascript;"}
+    assert "no browser connected within 1 s: the live cells below skip (open the page, run them again)" in lines
+    assert lines.count("skipped: no browser") == 3 and "skipped: nothing recorded" in lines
+    assert any(re.fullmatch(r"WAV headers: +http://127\.0\.0\.1:\d+/\?format=wav", line) for line in lines)
+    assert any(re.search(r"\?format=protobuf&ws=ws%3A%2F%2F127\.0\.0\.1%3A8765%2F$", line) for line in lines)
+    assert any(re.fullmatch(r"server: wss://127\.0\.0\.1:\d+/", line) for line in lines)
+    assert any(re.fullmatch(r"page: +https://127\.0\.0\.1:\d+/", line) for line in lines)
+    assert any(re.fullmatch(r"SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}", line) for line in lines)
+    assert lines[-1] == "[]"
 
 
 def test_notebooks_exist() -> None:

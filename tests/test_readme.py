@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import require_browser
+
 from .kernel_runner import CellRun
 from .readme_runner import (
     ROOT,
@@ -50,9 +52,16 @@ def test_the_readme_has_blocks_of_both_kinds() -> None:
     assert PYTHON and SHELL
 
 
+def _marked(block: Block) -> object:
+    """A block that needs a browser is a ``browser`` test, skipped (failed under CI) without Chromium."""
+    return pytest.param(block, id=block.id, marks=[pytest.mark.browser] if "browser" in block.directive else [])
+
+
 @pytest.mark.timeout(600)  # the first block's test runs every Python block of its kernel
-@pytest.mark.parametrize("block", PYTHON, ids=[b.id for b in PYTHON])
+@pytest.mark.parametrize("block", [_marked(b) for b in PYTHON])
 def test_python_block(block: Block, python_cells: dict[str, CellRun]) -> None:
+    if "browser" in block.directive:
+        require_browser()
     problems = cell_problems(python_cells[block.id], allow_stderr="stderr" in block.directive)
     assert not problems, f"README.md line {block.line} ({block.section}):\n" + "\n".join(problems)
 
@@ -200,3 +209,76 @@ def test_run_python_shares_one_kernel_files_outputs_per_block_and_goes_on_after_
     assert cell_problems(noisy, allow_stderr=False) == ["printed on stderr:\nsaid on stderr\n"]
     assert cell_problems(noisy, allow_stderr=True) == []
     assert cell_problems(late, allow_stderr=False) == ["printed on stderr:\nlate\n"]
+
+
+# an inline icon, as wskit's own pages have: Chromium would ask this route-less server for
+# /favicon.ico, which is still logged as a failed handshake (see tests/transports/test_pages.py)
+PAGE = (
+    '<link rel="icon" href="data:,"><button id="go" disabled>go</button><script>'
+    "const go = document.getElementById('go'); go.disabled = false;"
+    "go.onclick = () => { const ws = new WebSocket(location.href.replace('http', 'ws'));"
+    " ws.onopen = () => { ws.send('hi'); document.title = 'sent'; }; };"
+    "</script>"
+)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_run_python_opens_the_printed_page_in_chromium_for_a_browser_block(tmp_path: Path) -> None:
+    require_browser()
+    group = [
+        Block(
+            "python",
+            "import asyncio, wskit\n"
+            f"server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(html={PAGE!r}), port=0)\n"
+            "got = server.frames()\n"
+            "await server.start()\n"
+            "print('open', server.url.replace('ws://', 'http://'))\n",
+            1,
+            "sample",
+        ),
+        Block(
+            "python",
+            "conn, frame = await got.get(timeout=10)\nprint(frame, len(server.clients))\n",
+            2,
+            "sample",
+            {"browser": {"click": "#go", "until": "document.title === 'sent'"}},
+        ),
+        Block(
+            "python",
+            "for _ in range(100):\n"
+            "    if not server.clients:\n"
+            "        break\n"
+            "    await asyncio.sleep(0.1)\n"
+            "print(len(server.clients))\n",
+            3,
+            "sample",
+        ),
+        Block("python", "print('ran')\n", 4, "sample", {"browser": {"until": "false", "timeout": 2}}),
+        Block("python", "await wskit.stop_all_async()\n", 5, "sample"),
+    ]
+    cells = run_python(group, tmp_path)
+    problems = [cell_problems(cell, allow_stderr=False) for cell in cells]
+    assert problems[:3] == [[], [], []] and problems[4] == []
+    # the browser clicked, the page's socket sent 'hi' before the block read it
+    assert cell_text(cells[1]) == "TEXT 'hi' [2 bytes] 1\n"
+    assert cell_text(cells[2]) == "0\n"  # Chromium was closed once its block had run
+    # a condition that never holds is the block's failure, and the block still runs
+    assert cell_text(cells[3]) == "ran\n"
+    (problem,) = problems[3]
+    assert problem.startswith("printed on stderr:\nbrowser on http://127.0.0.1:") and "Timeout" in problem
+
+
+def test_run_python_leaves_a_browser_block_unrun_without_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tests.readme_runner.missing", lambda: "no Chromium here")
+    group = [
+        Block("python", "x = 1\n", 1, "sample"),
+        Block("python", "x = 2\n", 2, "sample", {"browser": {}}),
+        Block("python", "print(x)\n", 3, "sample"),
+    ]
+    cells = run_python(group, tmp_path)
+    assert [cell.outputs for cell in cells[:2]] == [[], []]
+    assert cells[0].execution_count is not None and cells[1].execution_count is None  # not run
+    assert cell_text(cells[2]) == "1\n"

@@ -15,7 +15,7 @@ FROM = re.compile(r"^\s*from (wskit(?:\.\w+)*) import \(?([\w, ]+)", re.MULTILIN
 
 
 ALIAS = re.compile(r"^\s*(?:from wskit import (\w+)$|import (wskit\.\w+) as (\w+)$)", re.MULTILINE)
-SUBPACKAGES = {"audio", "plot", "widgets", "wire"}
+SUBPACKAGES = {"audio", "impair", "plot", "widgets", "wire"}
 
 
 def _sources() -> list[str]:

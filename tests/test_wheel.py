@@ -70,6 +70,19 @@ def test_the_wheel_ships_the_notebooks_and_py_typed(wheel: Path) -> None:
     assert sorted(n.removeprefix("wskit/notebooks/") for n in names if n.startswith("wskit/notebooks/")) == NOTEBOOKS
 
 
+def test_the_installed_wheel_serves_the_audio_page_from_its_package_data(fresh: Path, tmp_path: Path) -> None:
+    code = "import wskit; print(wskit.__file__); print(wskit.AUDIO_PAGE)"
+    python = str(fresh / "bin" / "python")
+    done = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path)
+    where, page = done.stdout.splitlines()
+    assert Path(where).is_relative_to(fresh)  # the wheel's wskit, not this checkout's
+    assert re.fullmatch(
+        r"<Page: \d+ chars of HTML, assets /wskit/audio\.js, /wskit/pcm\.js, "
+        r"/wskit/capture-worklet\.js, /wskit/playback-worklet\.js>",
+        page,
+    )
+
+
 def test_wskit_lab_from_the_wheel_copies_the_notebooks_and_opens_them(fresh: Path, tmp_path: Path) -> None:
     where = subprocess.run(
         [str(fresh / "bin" / "python"), "-c", "import wskit; print(wskit.__file__)"],

@@ -6,7 +6,7 @@ event stream that widgets and plots subscribe to. See the README for a tour.
 
 What ``import wskit`` gives (everything else lives in its package:
 ``wskit.events``, ``wskit.serializers``, ``wskit.transports``, ``wskit.audio``,
-``wskit.plot``, ``wskit.widgets``, ``wskit.wire``):
+``wskit.plot``, ``wskit.widgets``, ``wskit.wire``, ``wskit.impair``):
 
 Transports
     :class:`WebsocketServerTransport` and :class:`WebsocketServerParams`, a
@@ -14,6 +14,10 @@ Transports
     and :class:`WebsocketClientParams`, its client; :class:`Connection` (also
     :data:`WebSocket`, Starlette's name), one live connection as handlers see
     it; :data:`CHAT_PAGE`, a chat page a server can answer a browser with.
+Pages
+    :class:`Page`, an HTML page with the scripts it loads, served from the
+    server's own port (``WebsocketServerParams(html=page)``), and
+    :data:`AUDIO_PAGE`, the browser as a microphone and a speaker.
 Errors and close codes
     :class:`WebSocketDisconnect` (the peer is gone, with its close code),
     :class:`WebSocketException` (close with a code from a handler or an auth
@@ -39,8 +43,11 @@ Running
     (wait from synchronous code), :func:`stop_all` / :func:`stop_all_async`
     (stop every transport and task wskit started).
 Modules
-    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.wire` (protocol anatomy,
-    imported on first use), and ``__version__``.
+    :mod:`wskit.auth` (``token_auth``), :mod:`wskit.tls` (certificates for
+    ``wss://`` and ``https://``: ``self_signed``, ``Certificate``),
+    :mod:`wskit.wire` (protocol anatomy) and :mod:`wskit.impair` (a bad network
+    between a client and a server: ``Link`` adds latency, jitter, bandwidth
+    limits and faults), the last two imported on first use, and ``__version__``.
 """
 
 import importlib
@@ -48,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.frames import CloseCode
 
-from . import auth
+from . import auth, tls
 from ._version import __version__
 from .events import Event, EventKind
 from .frames import (
@@ -60,6 +67,7 @@ from .frames import (
     TextFrame,
     TranscriptionFrame,
 )
+from .pages import AUDIO_PAGE, Page
 from .runtime import run_sync, spawn, stop_all, stop_all_async
 from .serializers import (
     JsonSerializer,
@@ -84,13 +92,13 @@ from .transports import (
 )
 
 if TYPE_CHECKING:
-    from . import wire
+    from . import impair, wire
 
 
 def __getattr__(name: str) -> Any:
-    """``wskit.wire`` is imported on first use: the teaching tools are not needed to run transports."""
-    if name == "wire":
-        return importlib.import_module(".wire", __name__)
+    """``wskit.wire`` and ``wskit.impair`` are imported on first use: transports run without them."""
+    if name in ("wire", "impair"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'wskit' has no attribute {name!r}")
 
 
@@ -99,6 +107,7 @@ WebSocket = Connection
 
 
 __all__ = [
+    "AUDIO_PAGE",
     "CHAT_PAGE",
     "AudioFrame",
     "BinaryFrame",
@@ -115,6 +124,7 @@ __all__ = [
     "JsonSerializer",
     "MessageFrame",
     "NotConnectedError",
+    "Page",
     "ProtobufFrameSerializer",
     "RawSerializer",
     "TelephonySerializer",
@@ -129,9 +139,11 @@ __all__ = [
     "WebsocketServerTransport",
     "__version__",
     "auth",
+    "impair",
     "run_sync",
     "spawn",
     "stop_all",
     "stop_all_async",
+    "tls",
     "wire",
 ]

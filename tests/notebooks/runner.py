@@ -16,6 +16,7 @@ its run.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,16 @@ def run(name: str) -> Run:
     """``notebooks/<name>`` executed top to bottom in a fresh kernel (once per session), then ``AFTER_RUN_ALL``."""
     path = NOTEBOOKS / name
     after, _expected = AFTER_RUN_ALL.get(name, (STOP, []))
-    ran = run_notebook(path, after=after, timeout=120)
+    # notebook 10 waits this long for a browser to open its page, then says it skipped
+    saved = os.environ.get("WSKIT_BROWSER_WAIT")
+    os.environ["WSKIT_BROWSER_WAIT"] = "2"  # the kernel inherits it when it starts
+    try:
+        ran = run_notebook(path, after=after, timeout=120)
+    finally:
+        if saved is None:
+            del os.environ["WSKIT_BROWSER_WAIT"]
+        else:
+            os.environ["WSKIT_BROWSER_WAIT"] = saved
     notebook = nbformat.read(path, as_version=4)
     for cell in ran.cells[:-1]:
         notebook.cells[cell.index].outputs = cell.outputs

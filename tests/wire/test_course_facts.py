@@ -328,11 +328,6 @@ def test_window_bits_bound_how_far_back_a_repeat_is_found() -> None:
 # -- wss:// (§4) ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wskit's transports take no TLS context: WebsocketServerParams/WebsocketClientParams need an "
-    "`ssl` field passed to websockets' serve()/connect() (and a wss:// server.url) in wskit/transports/",
-)
 async def test_wskit_serves_and_connects_over_tls() -> None:
     import ssl
 
@@ -343,11 +338,11 @@ async def test_wskit_serves_and_connects_over_tls() -> None:
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
-    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(ssl=server_ctx), port=0)  # type: ignore[call-arg]
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(ssl=server_ctx), port=0)
     await server.start()
     try:
         assert server.url.startswith("wss://")
-        client = wskit.WebsocketClientTransport(server.url, wskit.WebsocketClientParams(ssl=client_ctx))  # type: ignore[call-arg]
+        client = wskit.WebsocketClientTransport(server.url, wskit.WebsocketClientParams(ssl=client_ctx))
         await client.start()
         await client.stop()
     finally:

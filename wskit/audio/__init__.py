@@ -1,5 +1,5 @@
 """Audio on numpy: G.711 codecs, conversions, resampling, WAV, test signals,
-real-time pacing and a recorder.
+real-time pacing, a recorder and a receive jitter buffer.
 
 PCM is int16 with shape ``(frames, channels)``. The signal modules
 (codecs, conversions, resampling, WAV) import nothing from wskit and nothing
@@ -13,6 +13,7 @@ only at call time. This package sits above ``wskit.frames`` and
 
 from ._codecs import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
 from ._convert import deinterleave, from_bytes, interleave, to_bytes, to_float32, to_int16
+from ._jitter import JitterBuffer, JitterBufferStats
 from ._pacing import AUTO_PROGRESS_SECONDS, StreamStats, stream
 from ._recorder import FormatChange, Recorder, RecorderStats, not_audio
 from ._resample import SUPPORTED_RATES, Resampler, resample
@@ -26,6 +27,8 @@ __all__ = [
     "SUPPORTED_RATES",
     "AudioSource",
     "FormatChange",
+    "JitterBuffer",
+    "JitterBufferStats",
     "Recorder",
     "RecorderStats",
     "Resampler",

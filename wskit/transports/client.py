@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import process_exception as ws_process_exception
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from .. import runtime
+from .. import runtime, tls
 from ..events import EventKind
 from ..frames import Frame
 from ..redact import mask_text, mask_url
@@ -102,7 +102,9 @@ class WebsocketClientTransport(Expectations, BaseTransport):
         return FrameStream(self, maxsize, pairs=False)
 
     def _options(self) -> dict[str, Any]:
+        context = tls.client_context(self.params.ssl)
         return {
+            **({"ssl": context} if context is not None else {}),
             "additional_headers": self.params.additional_headers,
             "subprotocols": self.params.subprotocols,
             "create_connection": DirectClientConnection,

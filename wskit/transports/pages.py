@@ -21,6 +21,8 @@ from __future__ import annotations
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from ..pages import Page
+
 __all__ = ["CHAT_PAGE", "page_response"]
 
 #: The built-in chat page: ``WebsocketServerParams(html=wskit.CHAT_PAGE)``.
@@ -125,15 +127,19 @@ def _asks_for_upgrade(request: Request) -> bool:
     return any(token.strip().lower() == "websocket" for value in values for token in value.split(","))
 
 
-def page_response(ws: ServerConnection, request: Request, html: str) -> Response | None:
-    """The ``200 text/html`` response for a plain ``GET /``; ``None`` lets the upgrade go on.
+def page_response(ws: ServerConnection, request: Request, html: str | Page) -> Response | None:
+    """The ``200 text/html`` response for a plain ``GET /`` (or a page's asset at its
+    own path, with its own ``Content-Type``); ``None`` lets the upgrade go on.
 
     websockets only hands over ``GET`` requests, so the method needs no check.
     """
-    if request.path.partition("?")[0] != "/" or _asks_for_upgrade(request):
+    path = request.path.partition("?")[0]
+    page = html if isinstance(html, Page) else Page(html)
+    asset = page.assets.get(path)
+    if (path != "/" and asset is None) or _asks_for_upgrade(request):
         return None
-    response = ws.respond(200, html)
+    response = ws.respond(200, page.html if asset is None else asset.text)
     del response.headers["Content-Type"]
-    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Type"] = "text/html; charset=utf-8" if asset is None else asset.content_type
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -7,7 +7,9 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from ..pages import Page
     from ..serializers import FrameSerializer
+    from ..tls import ClientTLS, ServerTLS
     from .connection import Connection
 
 __all__ = ["AuthHook", "TransportParams", "WebsocketClientParams", "WebsocketServerParams"]
@@ -104,7 +106,12 @@ class WebsocketServerParams(TransportParams):
         html: a page to answer a plain HTTP ``GET /`` with (a browser opening
             the server's URL), e.g. :data:`wskit.CHAT_PAGE`; ``None`` (default)
             answers it with 426 Upgrade Required as websockets does. WebSocket
-            upgrades on ``/`` work either way.
+            upgrades on ``/`` work either way. A :class:`wskit.Page` (such as
+            :data:`wskit.AUDIO_PAGE`) also serves its scripts at their own paths.
+        ssl: serve TLS (``wss://``, and the page on ``https://``): an
+            ``ssl.SSLContext``, a ``(cert_file, key_file)`` pair, a
+            :class:`wskit.tls.Certificate`, or ``"self-signed"`` (made once and
+            kept, needs ``wskit[tls]``; see ``server.certificate`` for its fingerprint).
     """
 
     session_timeout: float | None = None
@@ -115,7 +122,8 @@ class WebsocketServerParams(TransportParams):
     auth: AuthHook | None = None
     origins: Sequence[str | None] | None = None
     subprotocols: Sequence[str] | None = None
-    html: str | None = None
+    html: str | Page | None = None
+    ssl: ServerTLS | None = None
 
     def __post_init__(self) -> None:
         if self.when_full not in ("reject", "replace_oldest"):
@@ -137,6 +145,9 @@ class WebsocketClientParams(TransportParams):
         max_reconnect_attempts: failed attempts in a row before giving up.
         reconnect_min_delay, reconnect_max_delay, reconnect_factor: the backoff:
             ``min_delay * factor**(attempt - 1)``, capped at ``max_delay``.
+        ssl: for ``wss://``: an ``ssl.SSLContext``, or the server's
+            :class:`wskit.tls.Certificate` (or its PEM file) to trust; ``None``
+            trusts the system's certificate authorities.
     """
 
     add_wav_header: bool = True
@@ -147,6 +158,7 @@ class WebsocketClientParams(TransportParams):
     reconnect_min_delay: float = 0.5
     reconnect_max_delay: float = 10.0
     reconnect_factor: float = 2.0
+    ssl: ClientTLS | None = None
 
     def __repr__(self) -> str:  # header values such as Authorization are masked
         from ..redact import mask_headers

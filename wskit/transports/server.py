@@ -31,7 +31,7 @@ from websockets.exceptions import InvalidMessage as InvalidHTTP
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
-from .. import runtime
+from .. import runtime, tls
 from ..events import Direction, EventKind
 from ..frames import Frame
 from ..redact import mask_text
@@ -134,6 +134,7 @@ class WebsocketServerTransport(BaseTransport):
         self._handshake_reports = self._handshake_suppressed = 0
         self._handlers_running: dict[int, asyncio.Task[Any]] = {}
         self._live: set[ServerConnection] = set()  # upgraded connections whose handler has not returned
+        self.certificate: tls.Certificate | None = None  #: the TLS certificate served, when wskit knows it
 
     def __repr__(self) -> str:
         where = self.url if self._server else f"{self.host}:{self.port} (stopped)"
@@ -152,12 +153,13 @@ class WebsocketServerTransport(BaseTransport):
 
     @property
     def url(self) -> str:
-        """``ws://host:port/`` to connect to (loopback when bound to every interface)."""
+        """``ws://host:port/`` (``wss://`` with ``params.ssl``) to connect to (loopback when bound to all)."""
         if self._address is None:
             raise RuntimeError("the server is not started: await server.start() first")
         host, port = self._address
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-        return f"ws://[{host}]:{port}/" if ":" in host else f"ws://{host}:{port}/"
+        scheme = "wss" if self.params.ssl is not None else "ws"
+        return f"{scheme}://[{host}]:{port}/" if ":" in host else f"{scheme}://{host}:{port}/"
 
     @property
     def clients(self) -> tuple[Connection, ...]:
@@ -218,6 +220,7 @@ class WebsocketServerTransport(BaseTransport):
         self._warn_if_exposed()
         await self._begin()
         await runtime.release_address(self.host, self.port, self)
+        context, self.certificate = tls.server_context(self.params.ssl, self.host)
         try:
             self._server = await serve(
                 self._handle,
@@ -227,6 +230,7 @@ class WebsocketServerTransport(BaseTransport):
                 create_connection=type("ServerConnection", (_ServerConnection,), {"wskit_server": self}),
                 origins=self.params.origins,  # type: ignore[arg-type]
                 subprotocols=self.params.subprotocols,  # type: ignore[arg-type]
+                ssl=context,
                 **self.params.websockets_options(),
             )
         except OSError as exc:
@@ -384,6 +388,8 @@ class WebsocketServerTransport(BaseTransport):
     async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         """Before the upgrade: serve the page (``params.html``), route, build the connection, run the auth hook."""
         if self.params.html is not None and (page := page_response(ws, request, self.params.html)) is not None:
+            if isinstance(ws, _ServerConnection):
+                ws.wskit_answered = True  # a page served, not an upgrade that failed
             return page
         path = request.path.partition("?")[0]
         found = self._find_route(path)
@@ -391,7 +397,10 @@ class WebsocketServerTransport(BaseTransport):
             return self._reject_http(404, f"no WebSocket route for {path}", ws)
         route, path_params = found
         host = request.headers.get("host", f"{self.host}:{self.port}")
-        conn = Connection(ws, self, url=f"ws://{host}{request.path}", headers=request.headers, path_params=path_params)
+        scheme = "wss" if self.params.ssl is not None else "ws"
+        conn = Connection(
+            ws, self, url=f"{scheme}://{host}{request.path}", headers=request.headers, path_params=path_params
+        )
         auth = route.auth if route is not None and route.auth is not None else self.params.auth
         close_now = None
         if auth is not None:

@@ -24,7 +24,8 @@ one with ``log.actions.children += (button,)``).
 from ._client import ClientPanel
 from ._composer import Composer
 from ._eventlog import EventLog
+from ._link import LinkPanel
 from ._serializer_lab import SerializerLab
 from .server import ServerPanel
 
-__all__ = ["ClientPanel", "Composer", "EventLog", "SerializerLab", "ServerPanel"]
+__all__ = ["ClientPanel", "Composer", "EventLog", "LinkPanel", "SerializerLab", "ServerPanel"]
