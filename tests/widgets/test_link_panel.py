@@ -98,6 +98,7 @@ async def test_stall_resume_and_drop_buttons(echo: wskit.WebsocketServerTranspor
         panel.close()
     panel.refresh()
     assert "stopped" in text_of(panel.badge.value)
+    assert "wskit-idle" in panel.badge.value  # grey like a stopped server, not a closed connection's colour
 
 
 async def test_a_failing_action_shows_in_the_panel_and_a_non_link_is_refused(

@@ -34,7 +34,9 @@ class LinkPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     Controls: ``direction`` (which way the sliders act: ``both``, ``up`` =
     client to server, ``down``), ``latency`` and ``jitter`` (ms, one way),
     ``bandwidth`` (kbit/s, log scale) with ``limit`` (off: no limit),
-    ``stall_seconds`` with ``Stall``, ``Resume`` and ``Drop``.
+    ``stall_seconds`` with ``Stall``, ``Resume`` and ``Drop``. The badge is
+    ``open`` "forwarding", ``busy`` "stalled" / "half-open", or ``idle``
+    "stopped" (the badge states are listed in :mod:`wskit.widgets`).
     """
 
     def __init__(self, link: Link, *, hz: float = 10.0) -> None:
@@ -167,7 +169,7 @@ class LinkPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     def _render(self) -> None:
         link = self.link
         if not link.running:
-            badge, facts = st.badge("closed", "stopped"), ""
+            badge, facts = st.badge("idle", "stopped"), ""  # idle: nothing running (closed is a closed connection)
         else:
             stats = link.stats
             if stats.held == ("up", "down"):
