@@ -1,0 +1,221 @@
+"""A synchronous WebSocket client for Locust's gevent world, framed by wskit's serializers.
+
+Locust runs every simulated user as a greenlet in one process, with the
+standard library monkeypatched by gevent, so a user's client must block
+in ``socket`` calls (which gevent turns into cooperative waits), not run an
+asyncio loop of its own. `websocket-client <https://github.com/websocket-client/websocket-client>`_
+is such a client: pure Python on the socket module, one object per connection,
+``send`` and ``recv`` callable from two greenlets at once (it locks each
+direction). It does the protocol here (handshake, framing, masking, ping
+replies, the closing handshake); wskit's serializers turn frames into
+messages and back, called directly through the
+:class:`~wskit.serializers.FrameSerializer` protocol, so a serializer used
+under load must be synchronous.
+
+Failures come out as two exceptions whose ``cause`` is what Locust's failure
+table and the voice report group by: :class:`ConnectFailed` (``"HTTP 403"``,
+``"connect ConnectionRefusedError"``, ``"connect timeout"``) and
+:class:`Closed` (``"close 1008"``, or ``"dropped"`` for a TCP connection
+lost without a close frame, which RFC 6455 §7.1.5 reports as 1006).
+"""
+
+from __future__ import annotations
+
+import inspect
+import socket
+import struct
+import time
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import websocket  # websocket-client
+
+from ..frames import Frame
+from ..redact import mask_text
+from ..serializers import FrameSerializer, get_serializer
+from ..transports import WebsocketClientParams
+
+__all__ = ["Closed", "ConnectFailed", "SyncConnection", "resolve_serializer"]
+
+
+class ConnectFailed(Exception):
+    """The opening handshake did not complete; ``cause`` names why (``"HTTP 403"`` …)."""
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        self.cause = cause
+        super().__init__(mask_text(f"{cause}: {detail}" if detail else cause))
+
+
+class Closed(Exception):
+    """The connection ended: ``code`` (RFC 6455 §7.4) and ``reason`` from the peer's close frame.
+
+    ``code`` is 1006 when the connection dropped without a close frame, and
+    1005 when a close frame carried no code.
+    """
+
+    def __init__(self, code: int, reason: str = "") -> None:
+        self.code = code
+        self.reason = reason
+        self.cause = "dropped" if code == 1006 else f"close {code}"
+        super().__init__(mask_text(f"{self.cause} {reason!r}" if reason else self.cause))
+
+
+def resolve_serializer(serializer: str | FrameSerializer, sample_rate: int = 16_000, channels: int = 1) -> Any:
+    """A serializer object from a registry name or an instance, told the audio format.
+
+    Its optional ``setup(params)`` hook gets client parameters with
+    ``audio_in_sample_rate``/``audio_in_channels`` set, as a transport would
+    pass them, so received binary audio is decoded at that format.
+    """
+    obj = get_serializer(serializer) if isinstance(serializer, str) else serializer
+    hook = getattr(obj, "setup", None)
+    if hook is not None:
+        params = WebsocketClientParams(
+            audio_in_enabled=True, audio_in_sample_rate=sample_rate, audio_in_channels=channels
+        )
+        if inspect.isawaitable(hook(params)):
+            raise TypeError(f"{type(obj).__name__}.setup is async; load users need a synchronous serializer")
+    return obj
+
+
+class SyncConnection:
+    """One WebSocket connection: connect, send frames, receive frames, close.
+
+    Args:
+        url: ``ws://`` or ``wss://`` URL.
+        serializer: a registry name (``"raw"``, ``"protobuf"``, ``"telephony"`` …)
+            or a synchronous serializer object.
+        headers: extra handshake headers.
+        subprotocols: subprotocols to offer.
+        token: sent as ``Authorization: Bearer <token>``, or as the query
+            parameter ``token_param`` when that is given (FastAPI's ``?token=``).
+        timeout: seconds for the handshake and for each blocking receive
+            without its own timeout.
+        sample_rate, channels: the audio format received binary audio is decoded at.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        serializer: str | FrameSerializer = "raw",
+        headers: Mapping[str, str] | None = None,
+        subprotocols: Sequence[str] | None = None,
+        token: str | None = None,
+        token_param: str | None = None,
+        timeout: float = 10.0,
+        sample_rate: int = 16_000,
+        channels: int = 1,
+    ) -> None:
+        self.headers = dict(headers or {})
+        if token is not None and token_param is None:
+            self.headers["Authorization"] = f"Bearer {token}"
+        if token is not None and token_param is not None:
+            parts = urllib.parse.urlsplit(url)
+            query = urllib.parse.parse_qsl(parts.query) + [(token_param, token)]
+            url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+        self.url = url
+        self.subprotocols = list(subprotocols or [])
+        self.timeout = timeout
+        self.serializer = resolve_serializer(serializer, sample_rate, channels)
+        self.ws: websocket.WebSocket | None = None
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose, once connected."""
+        return self.ws.getsubprotocol() if self.ws is not None else None
+
+    def connect(self) -> float:
+        """Run the opening handshake; returns how long it took, in seconds.
+
+        Raises:
+            ConnectFailed: refused, unreachable, timed out, or answered with an HTTP status.
+        """
+        began = time.perf_counter()
+        ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=False)
+        options: dict[str, Any] = {"header": self.headers, "timeout": self.timeout}
+        if self.subprotocols:
+            options["subprotocols"] = self.subprotocols
+        try:
+            ws.connect(self.url, **options)
+        except websocket.WebSocketBadStatusException as exc:
+            raise ConnectFailed(f"HTTP {exc.status_code}", str(exc)) from None
+        except (TimeoutError, socket.timeout, websocket.WebSocketTimeoutException) as exc:
+            raise ConnectFailed("connect timeout", str(exc)) from None
+        except (OSError, websocket.WebSocketException) as exc:
+            raise ConnectFailed(f"connect {type(exc).__name__}", str(exc)) from None
+        ws.settimeout(None)  # receives wait as long as their caller says
+        self.ws = ws
+        return time.perf_counter() - began
+
+    def _socket(self) -> websocket.WebSocket:
+        if self.ws is None:
+            raise Closed(1006, "not connected")
+        return self.ws
+
+    def encode(self, message: Frame | str | bytes) -> str | bytes:
+        """A frame through the serializer; ``str`` and ``bytes`` stay as they are (a raw message)."""
+        if isinstance(message, (str, bytes)):
+            return message
+        data = self.serializer.serialize(message)
+        if isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        if not isinstance(data, (str, bytes)):
+            problem = "is async" if inspect.isawaitable(data) else f"returned {type(data).__name__}"
+            raise TypeError(f"{type(self.serializer).__name__}.serialize {problem}: cannot send {message!r}")
+        return data
+
+    def send(self, message: Frame | str | bytes) -> int:
+        """Send one message; returns its size in bytes.
+
+        Raises:
+            Closed: the connection is gone.
+        """
+        data = self.encode(message)
+        ws = self._socket()
+        try:
+            if isinstance(data, str):
+                ws.send_text(data)
+                return len(data.encode())
+            ws.send_bytes(data)
+        except (OSError, websocket.WebSocketConnectionClosedException) as exc:
+            raise Closed(1006, str(exc)) from None
+        return len(data)
+
+    def recv(self, timeout: float | None = None) -> tuple[Frame | None, int]:
+        """The next message as a frame (``None``: the serializer skipped it) and its size in bytes.
+
+        Raises:
+            Closed: the peer closed (its code and reason) or the connection dropped.
+            TimeoutError: nothing arrived within ``timeout`` seconds.
+        """
+        ws = self._socket()
+        ws.settimeout(timeout)
+        try:
+            opcode, frame = ws.recv_data_frame(False)
+        except websocket.WebSocketTimeoutException:
+            raise TimeoutError(f"no message within {timeout} s") from None
+        except (OSError, websocket.WebSocketConnectionClosedException) as exc:
+            raise Closed(1006, str(exc)) from None
+        finally:
+            if self.ws is not None:
+                self.ws.settimeout(None)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            payload = frame.data if isinstance(frame.data, bytes) else bytes(frame.data or b"")
+            code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+            raise Closed(code, payload[2:].decode("utf-8", "replace"))
+        data = frame.data
+        message: str | bytes = data.decode("utf-8") if opcode == websocket.ABNF.OPCODE_TEXT else bytes(data)
+        size = len(data)
+        return self.serializer.deserialize(message), size
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (the closing handshake, bounded by one second); safe to call twice."""
+        ws, self.ws = self.ws, None
+        if ws is None:
+            return
+        try:
+            ws.close(status=code, reason=reason.encode(), timeout=1)
+        except (OSError, websocket.WebSocketException):
+            ws.shutdown()
