@@ -6,6 +6,8 @@ Commands:
   (see :mod:`wskit.cli.serve`).
 * ``wskit connect URL``: an interactive client for terminals and scripts,
   with exit codes scripts can rely on (see :mod:`wskit.cli.connect`).
+* ``wskit load URL``: real-time audio streams against a service, on Locust
+  (``pip install "wskit[load]"``; see :mod:`wskit.cli.load`).
 * ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
   headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
 """
@@ -20,7 +22,7 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     from .. import lab
-    from . import connect, serve
+    from . import connect, load, serve
 
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -29,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     connect.add_arguments(
         commands.add_parser("connect", help="an interactive WebSocket client", description=connect.__doc__),
+    )
+    load.add_arguments(
+        commands.add_parser("load", help="load a service with real-time audio streams (Locust)", description=load.__doc__),
     )
     lab.add_arguments(
         commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=lab.__doc__),
@@ -54,5 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import connect
 
         return connect.main(args)
+    if args.command == "load":
+        from . import load
+
+        return load.main(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
     return 2  # pragma: no cover

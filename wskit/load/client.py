@@ -139,11 +139,12 @@ class SyncConnection:
             options["subprotocols"] = self.subprotocols
         try:
             ws.connect(self.url, **options)
-        except websocket.WebSocketBadStatusException as exc:
-            raise ConnectFailed(f"HTTP {exc.status_code}", str(exc)) from None
-        except (TimeoutError, socket.timeout, websocket.WebSocketTimeoutException) as exc:
-            raise ConnectFailed("connect timeout", str(exc)) from None
         except (OSError, websocket.WebSocketException) as exc:
+            ws.shutdown()  # websocket-client leaves the socket of a refused handshake open
+            if isinstance(exc, websocket.WebSocketBadStatusException):
+                raise ConnectFailed(f"HTTP {exc.status_code}", str(exc)) from None
+            if isinstance(exc, (TimeoutError, socket.timeout, websocket.WebSocketTimeoutException)):
+                raise ConnectFailed("connect timeout", str(exc)) from None
             raise ConnectFailed(f"connect {type(exc).__name__}", str(exc)) from None
         ws.settimeout(None)  # receives wait as long as their caller says
         self.ws = ws
@@ -207,8 +208,11 @@ class SyncConnection:
             raise Closed(code, payload[2:].decode("utf-8", "replace"))
         data = frame.data
         message: str | bytes = data.decode("utf-8") if opcode == websocket.ABNF.OPCODE_TEXT else bytes(data)
-        size = len(data)
-        return self.serializer.deserialize(message), size
+        decoded = self.serializer.deserialize(message)
+        if decoded is not None and not isinstance(decoded, Frame):
+            problem = "is async" if inspect.isawaitable(decoded) else f"returned {type(decoded).__name__}"
+            raise TypeError(f"{type(self.serializer).__name__}.deserialize {problem}: load users need a sync serializer")
+        return decoded, len(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection (the closing handshake, bounded by one second); safe to call twice."""
@@ -218,4 +222,6 @@ class SyncConnection:
         try:
             ws.close(status=code, reason=reason.encode(), timeout=1)
         except (OSError, websocket.WebSocketException):
-            ws.shutdown()
+            pass  # the peer is gone already: nothing to hand-shake with
+        finally:
+            ws.shutdown()  # after a close the peer started, websocket-client's close leaves the socket open

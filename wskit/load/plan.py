@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..audio import AudioSource, chirp, from_array, from_wav, noise, resample, silence, sine
 from ..serializers import TelephonySerializer
 from .stamp import StampCodec, stamp_size
+
+if TYPE_CHECKING:
+    from ..audio import AudioSource
 
 __all__ = ["SOURCES", "StreamPlan", "make_source", "plan_stream"]
 
@@ -33,6 +35,8 @@ def make_source(spec: str | AudioSource, seconds: float = 2.0, sample_rate: int 
     Raises:
         ValueError: an unknown name that is not a ``.wav`` file either.
     """
+    from ..audio import AudioSource, chirp, from_wav, noise, silence, sine  # numpy: loaded when a stream is planned
+
     if isinstance(spec, AudioSource):
         return spec
     name = spec.lower()
@@ -86,6 +90,8 @@ def plan_stream(
         ValueError: unknown source, a frame length that is not a whole number
             of samples, or frames too short to hold a stamp.
     """
+    from ..audio import from_array, resample
+
     audio = make_source(source, seconds)
     codec: StampCodec = "pcm"
     if isinstance(serializer, TelephonySerializer):

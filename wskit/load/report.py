@@ -45,7 +45,10 @@ class Threshold:
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else "MISSED"
-        shown = "none measured" if math.isnan(self.value) else f"{self.value:g}{self.unit}"
+        if math.isnan(self.value):
+            shown = "none measured"
+        else:
+            shown = f"{self.value:.2f}{self.unit}" if self.unit else f"{self.value:g}"
         return f"{verdict}: {self.what} {shown} (limit {self.option} {self.limit:g})"
 
 

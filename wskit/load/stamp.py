@@ -26,10 +26,6 @@ from __future__ import annotations
 import struct
 from typing import Literal, NamedTuple
 
-import numpy as np
-
-from ..audio import alaw2lin, lin2alaw, lin2ulaw, ulaw2lin
-
 __all__ = ["STAMP", "Stamp", "StampCodec", "read_stamp", "stamp_size", "write_stamp"]
 
 #: stream id (uint32), sequence number (uint32), send time (float64 seconds, monotonic clock).
@@ -69,6 +65,10 @@ def write_stamp(pcm: bytes, stamp: Stamp, codec: StampCodec = "pcm") -> bytes:
     packed = STAMP.pack(*stamp)
     if codec == "pcm":
         return packed + pcm[len(packed) :]
+    import numpy as np  # G.711 only: the PCM stamp, on every frame of most runs, needs no numpy
+
+    from ..audio import alaw2lin, ulaw2lin
+
     raw = np.frombuffer(packed, np.uint8)
     nibbles = np.empty(2 * len(raw), np.uint8)
     nibbles[0::2] = raw >> 4
@@ -89,6 +89,10 @@ def read_stamp(pcm: bytes, codec: StampCodec = "pcm") -> Stamp | None:
         return None
     if codec == "pcm":
         return Stamp(*STAMP.unpack_from(pcm))
+    import numpy as np
+
+    from ..audio import lin2alaw, lin2ulaw
+
     encode = lin2ulaw if codec == "mulaw" else lin2alaw
     codes = encode(np.frombuffer(pcm, "<i2", count=size)).astype(np.int16) - _G711_BASE
     if codes.min() < 0 or codes.max() > 0x0F:
