@@ -24,7 +24,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def server_with_routes(subprotocols: list[str] | None = None) -> tuple[wskit.WebsocketServerTransport, dict[str, Any]]:
+async def server_with_routes(
+    subprotocols: list[str] | None = None,
+) -> tuple[wskit.WebsocketServerTransport, dict[str, Any]]:
     seen: dict[str, Any] = {}
     server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(subprotocols=subprotocols), port=0)
 

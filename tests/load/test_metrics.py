@@ -48,7 +48,11 @@ def test_merging_equals_recording_everything_in_one_place() -> None:
     assert merged.rtt.bins == both.rtt.bins
     assert merged.rtt.percentile(99) == both.rtt.percentile(99)
     assert merged.failures == {"HTTP 403": 2, "close 1008": 1}
-    assert {k: s.streams for k, s in merged.seconds.items()} == {1000: {0, 1, 2, 3}, 1001: {0, 1, 2, 3}, 1002: {0, 1, 2, 3}}
+    assert {k: s.streams for k, s in merged.seconds.items()} == {
+        1000: {0, 1, 2, 3},
+        1001: {0, 1, 2, 3},
+        1002: {0, 1, 2, 3},
+    }
 
 
 def test_take_crosses_msgpack_and_starts_again_from_zero() -> None:

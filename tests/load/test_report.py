@@ -70,5 +70,8 @@ def test_files_next_to_locusts(tmp_path: Path) -> None:
     assert Path(paths[1]).read_text() == report.table() + "\n"
     with open(paths[2]) as f:
         rows = list(csv.DictReader(f))
-    assert [(r["t"], r["streams"], r["sent"], r["received"]) for r in rows] == [("0", "2", "100", "100"), ("1", "2", "100", "99")]
+    assert [(r["t"], r["streams"], r["sent"], r["received"]) for r in rows] == [
+        ("0", "2", "100", "100"),
+        ("1", "2", "100", "99"),
+    ]
     assert float(rows[0]["rtt_p99_ms"]) == pytest.approx(100, rel=0.01)

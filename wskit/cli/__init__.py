@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("connect", help="an interactive WebSocket client", description=connect.__doc__),
     )
     load.add_arguments(
-        commands.add_parser("load", help="load a service with real-time audio streams (Locust)", description=load.__doc__),
+        commands.add_parser(
+            "load", help="load a service with real-time audio streams (Locust)", description=load.__doc__
+        ),
     )
     lab.add_arguments(
         commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=lab.__doc__),

@@ -30,9 +30,9 @@ import os
 import time
 from typing import Any
 
-import gevent
-from gevent.event import Event as GeventEvent
-from locust import events
+import gevent  # type: ignore[import-untyped]
+from gevent.event import Event as GeventEvent  # type: ignore[import-untyped]
+from locust import events as _locust_events
 from locust.runners import MasterRunner, WorkerRunner
 
 from ..serializers import serializer_names
@@ -53,6 +53,7 @@ STOPPING = GeventEvent()
 #: the streams running in this process (objects with a ``done`` gevent event).
 active_streams: set[Any] = set()
 
+events: Any = _locust_events  # Locust's hooks are untyped: registered through Any
 _FINAL = "wskit_voice_final"
 _FLUSH = "wskit_voice_flush"
 _KEY = "wskit_voice"
@@ -97,7 +98,6 @@ def _drain_seconds(environment: Any) -> float:
     return float(getattr(environment.parsed_options, "drain_seconds", 1.0) or 1.0)
 
 
-@events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("wskit voice streams", "options of wskit.load's AudioStreamUser and its report")
     group.add_argument("--source", default="chirp", help=f"audio to stream: {', '.join(SOURCES)} or a .wav path")
@@ -111,7 +111,6 @@ def _options(parser: Any) -> None:
     group.add_argument("--max-jitter-ms", type=float, default=None, help="fail (exit 3) when jitter p99 is above this")
 
 
-@events.init.add_listener
 def _init(environment: Any, **_kw: Any) -> None:
     global _environment
     _environment = environment
@@ -134,13 +133,11 @@ def _init(environment: Any, **_kw: Any) -> None:
         runner.register_message(_FINAL, final)
 
 
-@events.report_to_master.add_listener
 def _report_to_master(client_id: str, data: dict[str, Any], **_kw: Any) -> None:
     runner = _runner()
     data[_KEY] = {"index": getattr(runner, "worker_index", None), "metrics": METRICS.take()}
 
 
-@events.worker_report.add_listener
 def _worker_report(client_id: str, data: dict[str, Any], **_kw: Any) -> None:
     part = data.get(_KEY)
     if part:
@@ -151,7 +148,6 @@ def _runner() -> Any:
     return _environment.runner if _environment is not None else None
 
 
-@events.test_stopping.add_listener
 def _test_stopping(environment: Any, **_kw: Any) -> None:
     _flush(environment)
 
@@ -207,7 +203,6 @@ def _prefix(options: Any) -> str | None:
     return None
 
 
-@events.quitting.add_listener
 def _quitting(environment: Any, **_kw: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
@@ -223,10 +218,19 @@ def _quitting(environment: Any, **_kw: Any) -> None:
         environment.process_exit_code = THRESHOLD_EXIT_CODE
 
 
-@events.quit.add_listener
 def _quit(exit_code: int, **_kw: Any) -> None:
     report = _collected.reported
     if report is not None:
         # after Locust's own statistics, where a reader looks last
         written = f"\nwritten: {', '.join(_collected.paths)}" if _collected.paths else ""
         print(f"\n{report.table()}{written}", flush=True)
+
+
+# Registered at import, as Locust plugins are: a locustfile importing wskit.load's users gets them.
+events.init_command_line_parser.add_listener(_options)
+events.init.add_listener(_init)
+events.report_to_master.add_listener(_report_to_master)
+events.worker_report.add_listener(_worker_report)
+events.test_stopping.add_listener(_test_stopping)
+events.quitting.add_listener(_quitting)
+events.quit.add_listener(_quit)

@@ -46,6 +46,9 @@ class ConnectFailed(Exception):
         self.cause = cause
         super().__init__(mask_text(f"{cause}: {detail}" if detail else cause))
 
+    def __repr__(self) -> str:  # Locust's failure table shows repr(): the message alone reads best
+        return str(self)
+
 
 class Closed(Exception):
     """The connection ended: ``code`` (RFC 6455 §7.4) and ``reason`` from the peer's close frame.
@@ -59,6 +62,9 @@ class Closed(Exception):
         self.reason = reason
         self.cause = "dropped" if code == 1006 else f"close {code}"
         super().__init__(mask_text(f"{self.cause} {reason!r}" if reason else self.cause))
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def resolve_serializer(serializer: str | FrameSerializer, sample_rate: int = 16_000, channels: int = 1) -> Any:
@@ -113,7 +119,7 @@ class SyncConnection:
             self.headers["Authorization"] = f"Bearer {token}"
         if token is not None and token_param is not None:
             parts = urllib.parse.urlsplit(url)
-            query = urllib.parse.parse_qsl(parts.query) + [(token_param, token)]
+            query = [*urllib.parse.parse_qsl(parts.query), (token_param, token)]
             url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
         self.url = url
         self.subprotocols = list(subprotocols or [])
@@ -133,7 +139,7 @@ class SyncConnection:
             ConnectFailed: refused, unreachable, timed out, or answered with an HTTP status.
         """
         began = time.perf_counter()
-        ws = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=False)
+        ws: Any = websocket.WebSocket(enable_multithread=True, skip_utf8_validation=False)  # partly untyped
         options: dict[str, Any] = {"header": self.headers, "timeout": self.timeout}
         if self.subprotocols:
             options["subprotocols"] = self.subprotocols
@@ -142,7 +148,7 @@ class SyncConnection:
         except (OSError, websocket.WebSocketException) as exc:
             ws.shutdown()  # websocket-client leaves the socket of a refused handshake open
             if isinstance(exc, websocket.WebSocketBadStatusException):
-                raise ConnectFailed(f"HTTP {exc.status_code}", str(exc)) from None
+                raise ConnectFailed(f"HTTP {exc.status_code}", exc.status_message or "") from None
             if isinstance(exc, (TimeoutError, socket.timeout, websocket.WebSocketTimeoutException)):
                 raise ConnectFailed("connect timeout", str(exc)) from None
             raise ConnectFailed(f"connect {type(exc).__name__}", str(exc)) from None
@@ -211,12 +217,15 @@ class SyncConnection:
         decoded = self.serializer.deserialize(message)
         if decoded is not None and not isinstance(decoded, Frame):
             problem = "is async" if inspect.isawaitable(decoded) else f"returned {type(decoded).__name__}"
-            raise TypeError(f"{type(self.serializer).__name__}.deserialize {problem}: load users need a sync serializer")
+            raise TypeError(
+                f"{type(self.serializer).__name__}.deserialize {problem}: load users need a sync serializer"
+            )
         return decoded, len(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection (the closing handshake, bounded by one second); safe to call twice."""
-        ws, self.ws = self.ws, None
+        ws: Any = self.ws
+        self.ws = None
         if ws is None:
             return
         try:

@@ -205,7 +205,9 @@ class VoiceMetrics:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoiceMetrics:
-        m = cls(**{name: int(data[name]) for name in _COUNTERS})
+        m = cls()
+        for name in _COUNTERS:
+            setattr(m, name, int(data[name]))
         m.failures = {str(k): int(v) for k, v in data["failures"].items()}
         m.rtt = Histogram.from_dict(data["rtt"])
         m.jitter = Histogram.from_dict(data["jitter"])

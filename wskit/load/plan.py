@@ -81,16 +81,14 @@ class StreamPlan:
         return self.frame_ms / 1000
 
 
-def plan_stream(
-    source: str | AudioSource, serializer: Any, frame_ms: float = 20, seconds: float = 2.0
-) -> StreamPlan:
+def plan_stream(source: str | AudioSource, serializer: Any, frame_ms: float = 20, seconds: float = 2.0) -> StreamPlan:
     """Cut ``source`` into ``frame_ms`` frames in the format ``serializer`` carries.
 
     Raises:
         ValueError: unknown source, a frame length that is not a whole number
             of samples, or frames too short to hold a stamp.
     """
-    from ..audio import from_array, resample
+    from ..audio import AudioSource, resample
 
     audio = make_source(source, seconds)
     codec: StampCodec = "pcm"
@@ -99,7 +97,7 @@ def plan_stream(
         mono = audio.with_channels(1)
         if mono.sample_rate != TELEPHONY_RATE:
             samples = resample(mono.samples, mono.sample_rate, TELEPHONY_RATE)
-            mono = from_array(samples, TELEPHONY_RATE)
+            mono = AudioSource(samples, TELEPHONY_RATE, mono.name)
         audio = mono
     frames = tuple(f.audio for f in audio.frames(frame_ms, pad=True))
     if not frames:

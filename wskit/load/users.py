@@ -15,14 +15,13 @@ round trip), and for audio streams ``echo`` (one frame's round trip) and
 from __future__ import annotations
 
 import contextlib
-import itertools
-import random
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import gevent
-from gevent.event import Event as GeventEvent
+import gevent  # type: ignore[import-untyped]
+from gevent.event import Event as GeventEvent  # type: ignore[import-untyped]
 from locust import User, constant, task
 from locust.exception import RescheduleTask, StopUser
 
@@ -212,7 +211,12 @@ class WebSocketUser(User):
         return frame
 
     def expect(
-        self, message: Frame | str | bytes, reply: Reply = None, *, timeout: float | None = None, name: str | None = None
+        self,
+        message: Frame | str | bytes,
+        reply: Reply = None,
+        *,
+        timeout: float | None = None,
+        name: str | None = None,
     ) -> Frame:
         """Send ``message`` and wait for a matching reply; the round trip is one ``expect`` request.
 
@@ -247,8 +251,9 @@ class WebSocketUser(User):
         return frame
 
 
-# stream ids: consecutive in a process, from a random start so that processes and machines differ
-_stream_ids = itertools.count(random.SystemRandom().randrange(2**32))
+def _new_stream_id() -> int:
+    """32 random bits from the OS: worker processes forked from one master share any seeded state."""
+    return secrets.randbits(32)
 
 
 class _Stream:
@@ -258,7 +263,7 @@ class _Stream:
         self.user = user
         self.conn = conn
         self.plan = plan
-        self.id = next(_stream_ids) & 0xFFFFFFFF
+        self.id = _new_stream_id()
         self.tracker = SequenceTracker(self.id, plan.frame_seconds)
         self.done = GeventEvent()
         self.ended = GeventEvent()  # the peer closed, or the connection dropped
