@@ -22,9 +22,11 @@ from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]
 from gevent.event import Event as GeventEvent  # type: ignore[import-untyped]
-from locust import User, constant, task
+from locust import User, constant, events, task
 from locust.exception import RescheduleTask, StopUser
+from locust.runners import MasterRunner
 
+from .. import audio as _audio  # noqa: F401 - numpy and the sources, imported before Locust forks its workers
 from ..frames import AudioFrame, Frame
 from ..serializers import FrameSerializer
 from . import aggregate
@@ -424,15 +426,27 @@ class AudioStreamUser(WebSocketUser):
         return float(getattr(self.environment.parsed_options, "drain_seconds", None) or 1.0)
 
     def plan(self) -> StreamPlan:
-        """The frames to send, cut once per process for each source, serializer kind and frame length."""
-        options = self.environment.parsed_options
-        source = self.source if self.source is not None else getattr(options, "source", None) or "chirp"
-        frame_ms = self.frame_ms or getattr(options, "frame_ms", None) or 20.0
-        serializer = resolve_serializer(self.serializer_spec())
-        key = (id(source) if not isinstance(source, str) else source, type(serializer), frame_ms, self.source_seconds)
-        plan = self._plans.get(key)
+        """The frames to send (see :meth:`plan_for`)."""
+        return self.plan_for(self.environment)
+
+    @classmethod
+    def plan_for(cls, environment: Any) -> StreamPlan:
+        """The frames this class sends, cut once per process for each source, serializer kind and frame length.
+
+        Cutting them takes a few hundred ms the first time (numpy, the
+        signal, resampling for telephony): it happens when the test starts,
+        before any user streams (a listener on ``test_start``), since in a
+        gevent process it would stall every stream already running.
+        """
+        options = environment.parsed_options
+        source = cls.source if cls.source is not None else getattr(options, "source", None) or "chirp"
+        frame_ms = cls.frame_ms or getattr(options, "frame_ms", None) or 20.0
+        spec = cls.serializer if cls.serializer is not None else getattr(options, "serializer", None) or "raw"
+        serializer = resolve_serializer(spec)
+        key = (id(source) if not isinstance(source, str) else source, type(serializer), frame_ms, cls.source_seconds)
+        plan = cls._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = plan_stream(source, serializer, frame_ms, self.source_seconds)
+            plan = cls._plans[key] = plan_stream(source, serializer, frame_ms, cls.source_seconds)
         return plan
 
     def connect_failed(self, error: ConnectFailed) -> None:
@@ -459,3 +473,16 @@ class AudioStreamUser(WebSocketUser):
                 self.connection = None
         if aggregate.STOPPING.is_set():
             raise StopUser()
+
+
+def _plan_before_streaming(environment: Any, **_kw: Any) -> None:
+    """Cut every stream class's frames when the test starts, not while other streams run."""
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master runs no users
+    for user_class in environment.user_classes:
+        if issubclass(user_class, AudioStreamUser):
+            user_class.plan_for(environment)
+
+
+_events: Any = events
+_events.test_start.add_listener(_plan_before_streaming)
