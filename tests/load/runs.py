@@ -87,13 +87,22 @@ async def run_command(
         process = await asyncio.create_subprocess_exec(
             *command, stdout=-1, stderr=-1, start_new_session=True, cwd=cwd, env=env
         )
+    # read while waiting (a full pipe would block the child); once it exits, a process it left
+    # behind may still hold the pipes open: that must not hang the test, only fail it below
+    reading = asyncio.ensure_future(process.communicate())
     try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
+        await asyncio.wait_for(asyncio.shield(process.wait()), timeout)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
+        reading.cancel()
         raise AssertionError(f"{command} did not end within {timeout} s") from None
+    done, _ = await asyncio.wait([reading], timeout=3)
+    if not done:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    out, err = await reading
     seconds = time.monotonic() - began
     leftovers = session_processes(process.pid)
     for _ in range(40):  # a worker may take a moment to exit after its master: 2 s at most

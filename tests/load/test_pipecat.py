@@ -16,6 +16,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -26,11 +27,19 @@ from .runs import free_port, run_load
 pytestmark = [pytest.mark.pipecat, pytest.mark.timeout(60)]
 
 
+def _log(path: Path) -> IO[bytes]:
+    return open(path, "wb")
+
+
+def _tail(path: Path) -> str:
+    return path.read_text()[-2000:]
+
+
 @contextlib.asynccontextmanager
 async def echo_bot(log: Path) -> AsyncIterator[str]:
     """notebooks/pipecat_echo_bot.py on a free port, until the block ends (its stdin closes)."""
     port = free_port()
-    with open(log, "wb") as err:
+    with _log(log) as err:
         process = await asyncio.create_subprocess_exec(
             pipecat_python(),
             str(ROOT / "notebooks" / "pipecat_echo_bot.py"),
@@ -46,7 +55,7 @@ async def echo_bot(log: Path) -> AsyncIterator[str]:
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line.decode().strip() == f"READY {port}", log.read_text()[-2000:]
+        assert line.decode().strip() == f"READY {port}", _tail(log)
         yield f"ws://127.0.0.1:{port}/"
     finally:
         assert process.stdin is not None

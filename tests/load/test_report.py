@@ -22,6 +22,7 @@ def metrics() -> VoiceMetrics:
         m.second(50.0 + i // 100).received += 1
     for i in range(200):
         m.lateness.add(0.0005)
+        m.second(50.0 + i // 100).lateness.add(0.0005 if i < 100 else 0.003)
         m.second(50.0 + i // 100).sent += 1
         m.second(50.0 + i // 100).streams.add(i % 2)
     m.failed("close 1008")
@@ -75,3 +76,4 @@ def test_files_next_to_locusts(tmp_path: Path) -> None:
         ("1", "2", "100", "99"),
     ]
     assert float(rows[0]["rtt_p99_ms"]) == pytest.approx(100, rel=0.01)
+    assert [float(r["late_p99_ms"]) for r in rows] == pytest.approx([0.5, 3.0], rel=0.01)

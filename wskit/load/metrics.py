@@ -87,6 +87,7 @@ class Second:
     streams: set[int] = field(default_factory=set)  # ids of streams that sent in this second
     rtt: Histogram = field(default_factory=Histogram)
     jitter: Histogram = field(default_factory=Histogram)  # the running RFC 3550 estimate at each arrival
+    lateness: Histogram = field(default_factory=Histogram)  # how far behind its deadline each frame went out
 
     def merge(self, other: Second) -> None:
         self.sent += other.sent
@@ -94,6 +95,7 @@ class Second:
         self.streams |= other.streams
         self.rtt.merge(other.rtt)
         self.jitter.merge(other.jitter)
+        self.lateness.merge(other.lateness)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class Second:
             "streams": sorted(self.streams),
             "rtt": self.rtt.to_dict(),
             "jitter": self.jitter.to_dict(),
+            "lateness": self.lateness.to_dict(),
         }
 
     @classmethod
@@ -112,6 +115,7 @@ class Second:
             {int(s) for s in data["streams"]},
             Histogram.from_dict(data["rtt"]),
             Histogram.from_dict(data["jitter"]),
+            Histogram.from_dict(data["lateness"]),
         )
 
 

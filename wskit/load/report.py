@@ -9,7 +9,7 @@ Locust's own CSV and HTML reports:
   :func:`read_report` and the notebooks read;
 * ``PREFIX_voice.md``: the table as printed;
 * ``PREFIX_voice_history.csv``: one row per second (streams, frames, round
-  trip p50/p99, jitter), for plots over time.
+  trip p50/p99, jitter, the senders' lateness p99), for plots over time.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ class VoiceReport:
         }
 
     def history(self) -> list[dict[str, Any]]:
-        """One row per second from the first: ``t`` (s), streams, sent, received, RTT p50/p99, jitter (ms)."""
+        """One row per second from the first: ``t`` (s), streams, sent, received, and in ms
+        RTT p50/p99, jitter and the senders' lateness p99."""
         if not self.metrics.seconds:
             return []
         first = min(self.metrics.seconds)
@@ -124,6 +125,7 @@ class VoiceReport:
                 "rtt_p50_ms": _ms(s.rtt.percentile(50)),
                 "rtt_p99_ms": _ms(s.rtt.percentile(99)),
                 "jitter_ms": _ms(s.jitter.mean),
+                "late_p99_ms": _ms(s.lateness.percentile(99)),
             }
             for key, s in sorted(self.metrics.seconds.items())
         ]
@@ -214,7 +216,7 @@ class VoiceReport:
             f.write(self.table() + "\n")
         history = self.history()
         with open(paths[2], "w", encoding="utf-8", newline="") as f:
-            names = ["t", "streams", "sent", "received", "rtt_p50_ms", "rtt_p99_ms", "jitter_ms"]
+            names = ["t", "streams", "sent", "received", "rtt_p50_ms", "rtt_p99_ms", "jitter_ms", "late_p99_ms"]
             writer = csv.DictWriter(f, names)
             writer.writeheader()
             writer.writerows(history)

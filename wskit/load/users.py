@@ -297,10 +297,12 @@ class _Stream:
                 tracker.cancel(seq)
                 self._peer_closed(exc)
                 break
+            late = max(0.0, now - deadline)
             metrics.sent += 1
-            metrics.lateness.add(max(0.0, now - deadline))
+            metrics.lateness.add(late)
             second = metrics.second(time.time())
             second.sent += 1
+            second.lateness.add(late)
             second.streams.add(self.id)
             seq += 1
 
