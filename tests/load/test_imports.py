@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
-
-def loaded_after(code: str) -> set[str]:
-    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-    return set(done.stdout.split())
-
-
-@pytest.mark.timeout(60)
-def test_the_pure_parts_import_neither_locust_nor_gevent() -> None:
-    modules = loaded_after("import wskit.load\nfrom wskit.load import VoiceReport, SequenceTracker, LOCUSTFILE")
-    assert not {"locust", "gevent", "websocket"} & modules
-    assert "numpy" not in modules  # numpy comes with the first stream plan, not the import
-
-
-@pytest.mark.timeout(60)
-def test_import_wskit_does_not_import_wskit_load() -> None:
-    modules = loaded_after("import wskit\nimport wskit.cli")
-    assert not {m for m in modules if m.startswith("wskit.load")} and "locust" not in modules
+PROBE = """
+import json, sys
+seen = {}
+import wskit, wskit.cli
+seen["wskit"] = sorted(sys.modules)
+import wskit.load
+from wskit.load import LOCUSTFILE, SequenceTracker, VoiceReport
+seen["pure"] = sorted(sys.modules)
+from wskit.load import AudioStreamUser, WebSocketUser
+seen["users"] = sorted(sys.modules)
+print(json.dumps(seen))
+"""
 
 
 @pytest.mark.timeout(60)
-def test_the_user_classes_bring_locust_on_first_use() -> None:
-    modules = loaded_after("from wskit.load import AudioStreamUser, WebSocketUser")
-    assert {"locust", "gevent", "websocket", "wskit.load.users", "wskit.load.aggregate"} <= modules
+def test_locust_and_gevent_come_only_with_the_user_classes() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
+    seen = {step: set(modules) for step, modules in json.loads(done.stdout).items()}
+    # import wskit (and its command line) loads nothing of wskit.load
+    assert not {m for m in seen["wskit"] if m.startswith("wskit.load")}
+    # the pure parts: no Locust, no gevent, no websocket-client, and no numpy before a stream is planned
+    assert not {"locust", "gevent", "websocket", "numpy"} & seen["pure"]
+    # the user classes bring Locust (and its monkeypatching) with them
+    assert {"locust", "gevent", "websocket", "wskit.load.users", "wskit.load.aggregate"} <= seen["users"]
