@@ -73,6 +73,9 @@ class _Collected:
     """The master's side: the merged metrics and each worker's share."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.total = VoiceMetrics()
         self.workers: dict[str, VoiceMetrics] = {}
         self.finals: set[str] = set()
@@ -148,6 +151,13 @@ def _runner() -> Any:
     return _environment.runner if _environment is not None else None
 
 
+def _test_start(environment: Any, **_kw: Any) -> None:
+    """A new test (the web UI can start several in one process): streams may start again, counts start afresh."""
+    STOPPING.clear()
+    if not isinstance(environment.runner, WorkerRunner):
+        _collected.reset()
+
+
 def _test_stopping(environment: Any, **_kw: Any) -> None:
     _flush(environment)
 
@@ -207,6 +217,8 @@ def _quitting(environment: Any, **_kw: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
     _flush(environment)  # when Ctrl-C ends the run, quitting comes before test_stopping
+    if not isinstance(environment.runner, MasterRunner):
+        _collected.add("local", METRICS.take())  # what users recorded after the flush (their last closes)
     if not _collected.total.streams and not _collected.total.failures:
         return  # no AudioStreamUser ran: nothing to report
     report = _report(environment)
@@ -231,6 +243,7 @@ events.init_command_line_parser.add_listener(_options)
 events.init.add_listener(_init)
 events.report_to_master.add_listener(_report_to_master)
 events.worker_report.add_listener(_worker_report)
+events.test_start.add_listener(_test_start)
 events.test_stopping.add_listener(_test_stopping)
 events.quitting.add_listener(_quitting)
 events.quit.add_listener(_quit)
