@@ -138,8 +138,16 @@ async def test_a_missed_threshold_exits_3_and_the_table_says_why(tmp_path: Path)
 
 
 async def test_bad_peers_are_failures_with_their_codes(tmp_path: Path) -> None:
-    """An unreachable URL, HTTP 403 and a close with 1008 mid-stream, one user class each."""
+    """An unreachable URL, HTTP 403 and a close with 1008 mid-stream, one user class each.
+
+    A fourth class, a plain WebSocketUser, talks to the same server's echo meanwhile: its
+    exchanges are Locust requests of their own, and succeed.
+    """
     server = wskit.WebsocketServerTransport(port=0)
+
+    @server.event_handler("on_frame")
+    async def echo(transport: Any, conn: wskit.Connection, frame: wskit.Frame) -> None:
+        await conn.send(frame)
 
     def forbid(websocket: wskit.Connection) -> None:
         raise wskit.HTTPReject(403, "no entry")
@@ -159,12 +167,22 @@ async def test_bad_peers_are_failures_with_their_codes(tmp_path: Path) -> None:
     base = server.url.rstrip("/")
     locustfile = tmp_path / "bad_peers.py"
     locustfile.write_text(
-        "from wskit.load import AudioStreamUser\n\n\n"
+        "from locust import constant, task\n\n"
+        "from wskit import TextFrame\n"
+        "from wskit.load import AudioStreamUser, WebSocketUser\n\n\n"
         f"class Unreachable(AudioStreamUser):\n    url = 'ws://127.0.0.1:{free_port()}/'\n\n\n"
         f"class Forbidden(AudioStreamUser):\n    url = '{base}/forbidden'\n\n\n"
-        f"class Policy(AudioStreamUser):\n    url = '{base}/policy'\n"
+        f"class Policy(AudioStreamUser):\n    url = '{base}/policy'\n\n\n"
+        "class Chat(WebSocketUser):\n"
+        "    path = '/chat'\n"
+        "    wait_time = constant(0.2)\n\n"
+        "    @task\n"
+        "    def talk(self):\n"
+        "        self.expect(TextFrame('hi'), 'hi', name='hi')\n"
+        "        self.send('as it is')\n"
+        "        assert self.receive(name='reply').text == 'as it is'\n"
     )
-    args = ["--users", "3", "--spawn-rate", "3", "--run-time", "2s", "--workers", "2", "-f", str(locustfile)]
+    args = ["--users", "4", "--spawn-rate", "4", "--run-time", "2s", "--workers", "2", "-f", str(locustfile)]
     run = await run_load(server.url, *args, report_dir=tmp_path / "report")
     assert run.code == 1, run.output  # Locust's code for failed requests
     assert not run.leftovers, run.output
@@ -182,3 +200,8 @@ async def test_bad_peers_are_failures_with_their_codes(tmp_path: Path) -> None:
     assert ("connect", "HTTP 403: Forbidden") in errors, rows
     assert ("connect", "connect ConnectionRefusedError: [Errno 111] Connection refused") in errors, rows
     assert ("stream", "close 1008 'ten frames only'") in errors, rows
+    assert not [r for r in rows if r["Name"] in ("/chat", "hi", "text", "reply")], rows
+    stats = {(r["Type"], r["Name"]): r for r in read_csv(tmp_path / "report" / "locust_stats.csv")}
+    for key in (("connect", "/chat"), ("expect", "hi"), ("send", "text"), ("recv", "reply")):
+        assert int(stats[key]["Request Count"]) >= 1 and stats[key]["Failure Count"] == "0", (key, stats.get(key))
+    assert float(stats[("send", "text")]["Average Content Size"]) == len("as it is")
