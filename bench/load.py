@@ -22,8 +22,10 @@ Phases, in one run, on 127.0.0.1 with a free port:
    generator (raw websockets clients, one process) with the same N; each
    ramp stops at the first N not sustained.
 
-CPU is the user + system time of the generator's processes (Locust's master
-and workers; soak's generator process), per frame sent and echoed.
+Locust's master and workers are started as separate processes (``--master``
+and ``--worker``), as they would be on several machines. CPU is read from
+``/proc`` over the steady part of each run (after the ramp): the workers' (or
+soak's generator's) per frame sent or echoed, and the master's share of a core.
 
 Usage::
 
@@ -37,7 +39,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,10 +58,10 @@ RELAXED_LIMIT_MS = 20.0  # also reported: on a machine other jobs load, 5 ms may
 HOST = "127.0.0.1"
 
 
-def children_cpu() -> float:
-    """CPU seconds of every descendant that has ended and been waited for."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -71,26 +73,19 @@ class Result:
     lost: int
     late_p99_ms: float
     rtt_p99_ms: float
-    cpu_s: float
-    seconds: float
-    failures: int = 0
-    steady_late_p99_ms: float = float("nan")  # after the ramp
-
-    @property
-    def cpu_us_per_frame(self) -> float:
-        frames = self.sent + self.received
-        return self.cpu_s / frames * 1e6 if frames else float("nan")
+    failures: int
+    steady_late_p99_ms: float  # after the ramp
+    cpu_per_frame_us: float = float("nan")  # the generator processes' CPU after the ramp, per frame sent or echoed
+    master_cpu_share: float = float("nan")  # Locust's master: its CPU after the ramp, in cores
+    generator_cpu_share: float = float("nan")  # each generator process, in cores
 
     @property
     def sustained(self) -> bool:
-        due = self.streams * 50 * max(self.seconds - 1.0, 0.5)
-        return (
-            self.steady_late_p99_ms < LATE_LIMIT_MS
-            and self.lost == 0
-            and self.failures == 0
-            and self.sent >= 0.9 * due
-            and self.received == self.sent
-        )
+        return self.steady_late_p99_ms < LATE_LIMIT_MS and self.lost == 0 and self.failures == 0 and self.clean
+
+    @property
+    def clean(self) -> bool:
+        return self.received == self.sent > 0
 
 
 # -- the echo server (soak's raw websockets server in its own process) ---------------------------------
@@ -118,31 +113,90 @@ class Server:
 # -- phase 2: Locust workers and soak's asyncio generator ----------------------------------------------
 
 
+class CpuSampler:
+    """CPU seconds of some processes, read from /proc every 0.1 s, to take the steady part of a run."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.samples: list[tuple[float, dict[str, float]]] = []  # (wall clock, {name: cpu seconds})
+
+    def sample(self) -> None:
+        cpu = {}
+        for name, pid in self.pids.items():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                cpu[name] = (int(fields[11]) + int(fields[12])) / self.TICK  # utime + stime
+            except (OSError, IndexError):
+                continue
+        self.samples.append((time.time(), cpu))
+
+    def between(self, name: str, start: float, end: float) -> float:
+        """CPU seconds ``name`` used from wall-clock ``start`` to ``end`` (nearest samples)."""
+        inside = [(t, c[name]) for t, c in self.samples if start <= t <= end and name in c]
+        return inside[-1][1] - inside[0][1] if len(inside) >= 2 else float("nan")
+
+    def span(self, start: float, end: float) -> float:
+        inside = [t for t, _ in self.samples if start <= t <= end]
+        return inside[-1] - inside[0] if len(inside) >= 2 else float("nan")
+
+
 def locust_run(url: str, streams: int, seconds: float, workers: int) -> Result:
+    """Locust's master and ``workers`` worker processes started apart, as on several machines."""
     from wskit.load import LOCUSTFILE, read_report
 
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="wskit-bench-load-") as folder:
         prefix = os.path.join(folder, "run")
-        command = [
-            sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--headless", "--host", url,
-            "--users", str(streams), "--spawn-rate", str(streams), "--run-time", f"{seconds:g}s",
-            "--processes", str(workers), "--csv", prefix, "--only-summary", "--loglevel", "ERROR",
-        ]  # fmt: skip
-        before = children_cpu()
-        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 90, check=False)
-        cpu = children_cpu() - before
-        if done.returncode not in (0, 1):
-            raise RuntimeError(f"locust exited with {done.returncode}: {done.stderr[-2000:]}")
+        common = [sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--loglevel", "ERROR"]
+        master = subprocess.Popen(
+            [*common, "--master", "--master-bind-host", HOST, "--master-bind-port", str(port), "--headless",
+             "--expect-workers", str(workers), "--host", url, "--users", str(streams), "--spawn-rate", str(streams),
+             "--run-time", f"{seconds:g}s", "--csv", prefix, "--only-summary"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        worker_processes = [
+            subprocess.Popen(
+                [*common, "--worker", "--master-host", HOST, "--master-port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        sampler = CpuSampler({"master": master.pid, **{f"w{i}": w.pid for i, w in enumerate(worker_processes)}})
+        deadline = time.monotonic() + seconds + 90
+        while master.poll() is None and time.monotonic() < deadline:
+            sampler.sample()
+            time.sleep(0.1)
+        for process in [master, *worker_processes]:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if master.returncode not in (0, 1):
+            raise RuntimeError(f"locust exited with {master.returncode}: {master.stderr.read()[-2000:]!r}")  # type: ignore[union-attr]
         report = read_report(prefix + "_voice.json")
     s = report["summary"]
-    steady = Histogram()  # lateness after the ramp: the first SETTLE_S seconds and the last (partial) one left out
     seconds_seen = sorted(report["metrics"]["seconds"])
-    for _key, second in seconds_seen[SETTLE_S:-1]:
-        steady.merge(Second.from_dict(second).lateness)
+    steady_seconds = seconds_seen[SETTLE_S:-1]  # after the ramp, without the last (partial) second
+    steady = Histogram()
+    frames = 0
+    for _key, data in steady_seconds:
+        second = Second.from_dict(data)
+        steady.merge(second.lateness)
+        frames += second.sent + second.received
+    start, end = float(steady_seconds[0][0]), float(steady_seconds[-1][0]) + 1.0
+    worker_cpu = sum(sampler.between(f"w{i}", start, end) for i in range(workers))
+    span = sampler.span(start, end)
     label = f"Locust, {workers} worker{'s' if workers > 1 else ''}"
     return Result(
-        label, streams, s["sent"], s["received"], s["lost"], s["lateness_p99_ms"], s["rtt_p99_ms"], cpu, seconds,
+        label, streams, s["sent"], s["received"], s["lost"], s["lateness_p99_ms"], s["rtt_p99_ms"],
         s["failures"], steady.percentile(99) * 1000,
+        cpu_per_frame_us=worker_cpu / (frames * span / (end - start)) * 1e6 if frames else float("nan"),
+        master_cpu_share=sampler.between("master", start, end) / span,
+        generator_cpu_share=worker_cpu / span / workers,
     )  # fmt: skip
 
 
@@ -151,15 +205,27 @@ def soak_run(url: str, streams: int, seconds: float) -> Result:
     out = ctx.Queue()
     frames = int(seconds / soak.FRAME_S)
     start_at = time.monotonic() + 2.0 + streams / 200  # every client connects first, as soak.py does
-    before = children_cpu()
+    wall_start = time.time() + (start_at - time.monotonic())
     process = ctx.Process(target=soak.generate, args=(url, 0, streams, start_at, frames, False, out))
     process.start()
-    tally = out.get(timeout=seconds + 60)
+    assert process.pid is not None
+    sampler = CpuSampler({"gen": process.pid})
+    tally = None
+    while tally is None and time.monotonic() < start_at + seconds + 60:
+        sampler.sample()
+        try:
+            tally = out.get(timeout=0.1)
+        except Exception:  # queue.Empty
+            continue
     process.join(10)
-    cpu = children_cpu() - before
+    if tally is None:
+        raise RuntimeError("soak's generator did not report")
     # its senders append in time order: leave out the first SETTLE_S seconds and the last one, as for Locust
     per_second = streams * 50
     steady = tally.lateness[SETTLE_S * per_second : -per_second]
+    start, end = wall_start + SETTLE_S, wall_start + seconds - 1
+    span = sampler.span(start, end)
+    cpu = sampler.between("gen", start, end)
     return Result(
         "soak.py asyncio (1 process)",
         streams,
@@ -168,10 +234,10 @@ def soak_run(url: str, streams: int, seconds: float) -> Result:
         tally.lost,
         soak.pct(tally.lateness, 99) * 1000,
         soak.pct(tally.rtt, 99) * 1000,
-        cpu,
-        seconds,
         tally.connect_failures,
         soak.pct(steady, 99) * 1000,
+        cpu_per_frame_us=cpu / (2 * per_second * span) * 1e6,
+        generator_cpu_share=cpu / span,
     )
 
 
@@ -309,7 +375,7 @@ def main() -> None:
                 results.append(r)
                 if r.sustained:
                     best[label] = n
-                if r.steady_late_p99_ms < RELAXED_LIMIT_MS and r.lost == 0 and r.received == r.sent:
+                if r.steady_late_p99_ms < RELAXED_LIMIT_MS and r.lost == 0 and r.clean:
                     relaxed[label] = n
                 misses = misses + 1 if not r.steady_late_p99_ms < RELAXED_LIMIT_MS else 0
                 if misses == 2:
@@ -322,23 +388,19 @@ def main() -> None:
     )
     print(
         "| generator | streams | sent | echoed | lost | sender late p99 ms, all / after the ramp | RTT p99 ms "
-        "| CPU µs per frame, marginal | sustained |"
+        "| CPU µs per frame | CPU per generator process | Locust master CPU | sustained |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    previous: dict[str, Result] = {}
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
-        before = previous.get(r.generator)
-        frames = (r.sent + r.received) - ((before.sent + before.received) if before else 0)
-        marginal = (r.cpu_s - before.cpu_s) / frames * 1e6 if before and frames > 0 else float("nan")
-        previous[r.generator] = r
+        master = "-" if r.master_cpu_share != r.master_cpu_share else f"{r.master_cpu_share * 100:.1f} %"
         print(
             f"| {r.generator} | {r.streams} | {r.sent:,} | {r.received:,} | {r.lost} "
-            f"| {r.late_p99_ms:.2f} / {r.steady_late_p99_ms:.2f} "
-            f"| {r.rtt_p99_ms:.2f} | {marginal:.1f} | {'yes' if r.sustained else 'no'} |"
+            f"| {r.late_p99_ms:.2f} / {r.steady_late_p99_ms:.2f} | {r.rtt_p99_ms:.2f} | {r.cpu_per_frame_us:.1f} "
+            f"| {r.generator_cpu_share * 100:.0f} % | {master} | {'yes' if r.sustained else 'no'} |"
         )
     print()
-    print("CPU µs per frame, marginal: the generator's extra CPU time from the previous row's run to this one,")
-    print("per extra frame sent and echoed (process start-up and imports cancel out).")
+    print("CPU columns: read from /proc every 0.1 s over the same window as the lateness after the ramp; per")
+    print("frame sent or echoed, and as a share of one core (generator: each process; master: Locust's master).")
     print()
     for label in runners:
         print(
