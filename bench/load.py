@@ -409,8 +409,11 @@ def main() -> None:
         )
     for limit, found in ((LATE_LIMIT_MS, best), (RELAXED_LIMIT_MS, relaxed)):
         one, two = found.get("Locust, 1 worker", 0), found.get("Locust, 2 workers", 0)
+        reference = found.get("soak.py asyncio (1 process)", 0)
         if one:
             print(f"2 workers / 1 worker (late p99 < {limit:g} ms): {two / one:.2f}")
+        if reference:
+            print(f"Locust 1 worker / soak.py's asyncio generator (late p99 < {limit:g} ms): {one / reference:.2f}")
     print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
