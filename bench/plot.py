@@ -51,7 +51,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 import wskit
 from wskit.plot import AudioScope
-from wskit.plot.draw import encode
+from wskit.plot._draw import encode
 
 RATE = 16_000
 FRAME = 320  # 20 ms at 16 kHz

@@ -38,7 +38,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
 import wskit
-from wskit.cli.loop import loop_factory as choose_loop
+from wskit.cli._loop import loop_factory as choose_loop
 
 HOST = "127.0.0.1"
 MESSAGE = "x" * 32

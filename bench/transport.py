@@ -75,7 +75,7 @@ from wskit import (
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from wskit.cli.loop import loop_factory as choose_loop
+from wskit.cli._loop import loop_factory as choose_loop
 
 HOST = "127.0.0.1"
 LOOP_NAME = "asyncio (default)"

@@ -191,7 +191,7 @@ class NaiveLog:
     def __init__(self, transport: Any) -> None:
         import ipywidgets as widgets
 
-        from wskit.widgets.eventlog import _row_html
+        from wskit.widgets._eventlog import _row_html
 
         self.buffer = LogBuffer()
         self.html = widgets.HTML()

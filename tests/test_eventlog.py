@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from wskit.eventlog import LogBuffer, hexdump, row_from_event
+from wskit.eventlog import LogBuffer, row_from_event
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import MessageFrame, TextFrame
 
@@ -46,7 +46,7 @@ class TestRows:
             "size": 2,
             "code": None,
             "reason": "",
-            "summary": "message #3 out TEXT 'hi' [2 chars]",
+            "summary": "message #3 out TEXT 'hi' [2 bytes]",
             "payload": "hi",
             "payload_encoding": "text",
             "truncated": False,
@@ -67,16 +67,29 @@ class TestRows:
         assert (row.kind, row.opcode, row.size, row.connection) == ("wire", "PING", 2, 7)
         assert row.summary == "wire #7 out PING 01 02 [2 bytes]"
 
+    @pytest.mark.parametrize(
+        "event",
+        [
+            Event(EventKind.WIRE, "src", Conn(7), Direction.IN, b"\x03\xe8", 2, code=1000, info={"opcode": "CLOSE"}),
+            Event(EventKind.WIRE, "src", None, Direction.OUT, b"hi", 2, info={"opcode": "TEXT", "rsv1": True}),
+            Event(EventKind.MESSAGE, "src", Conn(3), Direction.IN, "héllo", 6, frame=TextFrame("héllo")),
+            Event(EventKind.MESSAGE, "src", None, Direction.OUT, b"\x00" * 64, 64),
+            Event(EventKind.REJECTED, "src", None, code=401, reason="token", info={"path": "/"}),
+        ],
+    )
+    def test_a_row_reads_as_its_event(self, event: Event) -> None:
+        assert row_from_event(event, 1).summary == event.summary
+
     def test_wire_close_row_has_code_and_reason(self) -> None:
         row = row_from_event(wire("CLOSE", b"\x0f\xa1bye", code=4001, reason="bye"), 1)
         assert (row.opcode, row.code, row.reason) == ("CLOSE", 4001, "bye")
-        assert row.summary == "wire #7 out CLOSE [5 bytes] code=4001 'bye'"
+        assert row.summary == "wire #7 out CLOSE code=4001 'bye' [5 bytes]"
 
     def test_wire_fragment_says_fin_0(self) -> None:
         event = wire("TEXT", b"ab")
         assert event.info is not None
         event.info["fin"] = False
-        assert row_from_event(event, 1).summary == "wire #7 out TEXT 61 62 [2 bytes] fin=0"
+        assert row_from_event(event, 1).summary == "wire #7 out TEXT 'ab' [2 bytes] fin=0" == event.summary
 
     def test_disconnect_row(self) -> None:
         row = row_from_event(Event(EventKind.DISCONNECTED, "src", Conn(2), code=4001, reason="done", time=1.0), 9)
@@ -240,14 +253,6 @@ class TestExports:
         assert (row["opcode"], row["code"], row["payload"]) == ("CLOSE", 1000, "A+g=")
         assert type(row["kind"]) is str and type(row["direction"]) is str  # plain JSON, not enum members
         assert json.loads(json.dumps(row)) == row
-
-
-def test_hexdump() -> None:
-    assert hexdump(b"hello world, 0123\x00") == (
-        "00000000  68 65 6c 6c 6f 20 77 6f 72 6c 64 2c 20 30 31 32  hello world, 012\n"
-        "00000010  " + "33 00".ljust(47) + "  3."
-    )
-    assert hexdump(b"abc", limit=2).splitlines()[-1] == "… 1 more bytes"
 
 
 def test_the_model_imports_no_widgets() -> None:

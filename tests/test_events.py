@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from wskit import events
 from wskit.events import Direction, Event, EventBus, EventKind
 from wskit.frames import BinaryFrame, TextFrame
 
 # 2023-11-14 22:13:20.250 UTC, as a monotonic reading of this process.
 WALL = 1_700_000_000.2505
-MONO = WALL - events._WALL_OFFSET
+MONO = WALL - Event(EventKind.READY, None, time=0.0).wall_time
 STAMP = "22:13:20.250"
 
 
@@ -77,7 +76,7 @@ class TestEventStr:
     def test_frame_is_shown_instead_of_raw(self) -> None:
         frame = TextFrame("hi")
         e = event(EventKind.MESSAGE, direction=Direction.IN, raw='{"type":"text"}', size=15, frame=frame)
-        assert str(e) == f"{STAMP} message in TEXT 'hi' [2 chars]"
+        assert str(e) == f"{STAMP} message in TEXT 'hi' [2 bytes]"
 
     def test_binary_frame(self) -> None:
         e = event(EventKind.MESSAGE, direction=Direction.OUT, frame=BinaryFrame(b"\x01"))
@@ -304,3 +303,18 @@ def test_subscribing_twice_needs_two_unsubscribes() -> None:
     first()
     bus.emit(Event(EventKind.READY, source=None))
     assert len(got) == 1
+
+
+def test_repr_of_an_error_event_masks_the_secret() -> None:
+    from wskit.events import Event, EventKind
+
+    event = Event(
+        EventKind.ERROR,
+        None,
+        error=RuntimeError("refused Authorization: Bearer s3cret-42 on ws://h/?token=s3cret"),
+        reason="bye token=s3cret",
+    )
+    shown = repr(event)
+    assert "s3cret" not in shown
+    assert shown.startswith("Event(kind=<EventKind.ERROR: 'error'>")
+    assert "error=RuntimeError(" in shown and "reason='bye token=***'" in shown

@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pytest
 
-from wskit.audio.wav import add_header
 from wskit.frames import (
     AudioFrame,
     BinaryFrame,
@@ -206,36 +205,16 @@ class TestAudioFromSamples:
             AudioFrame.from_samples([1, 2], 8000)
 
 
-class TestAudioWavInput:
-    def test_whole_wav_file_is_stripped_to_pcm(self) -> None:
-        wav = add_header(STEREO_PCM, 22_050, 2)
-        frame = AudioFrame(wav, 16_000, 1)  # the header wins over these
-        assert frame.audio == STEREO_PCM
-        assert (frame.sample_rate, frame.num_channels) == (22_050, 2)
-        assert frame.num_frames == 3
-
-    def test_wav_bytes_as_bytearray(self) -> None:
-        frame = AudioFrame(bytearray(add_header(b"\x01\x00", 8000)), 16_000)  # type: ignore[arg-type]
-        assert (frame.audio, frame.sample_rate, frame.num_channels) == (b"\x01\x00", 8000, 1)
-
-    def test_truncated_wav_is_an_error_not_audio(self) -> None:
-        with pytest.raises(ValueError, match=r"^truncated WAV data: header announces 3 frames, 2 present$"):
-            AudioFrame(add_header(STEREO_PCM, 8000, 2)[:-4], 8000)
-
-    def test_pcm_starting_with_riff_but_not_wave_stays_pcm(self) -> None:
-        pcm = b"RIFF\x00\x00\x00\x00ABCD"
-        frame = AudioFrame(pcm, 8000)
-        assert frame.audio == pcm
-        assert frame.sample_rate == 8000
-
-
 class TestStr:
     def test_text(self) -> None:
-        assert str(TextFrame("hi")) == "TEXT 'hi' [2 chars]"
+        assert str(TextFrame("hi")) == "TEXT 'hi' [2 bytes]"
+
+    def test_text_size_is_utf8_bytes_as_on_the_wire(self) -> None:
+        assert str(TextFrame("café ☕")) == "TEXT 'café ☕' [9 bytes]"
 
     def test_long_text_elides_the_middle(self) -> None:
         text = "a" * 20 + "b" * 10 + "c" * 20
-        assert str(TextFrame(text)) == f"TEXT '{'a' * 20}…{'c' * 20}' [50 chars]"
+        assert str(TextFrame(text)) == f"TEXT '{'a' * 20}…{'c' * 20}' [50 bytes]"
 
     def test_binary_is_hex(self) -> None:
         assert str(BinaryFrame(b"\x00\x01\xff")) == "BINARY 00 01 ff [3 bytes]"

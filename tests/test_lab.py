@@ -50,6 +50,48 @@ def test_find_port_skips_a_busy_one() -> None:
     assert lab.find_port("127.0.0.1", 0) > 0
 
 
+def test_find_port_takes_a_port_whose_last_connection_is_in_time_wait() -> None:
+    """A lab restarted at once: its port has a socket in TIME_WAIT, which Jupyter's own bind ignores."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the side that closes first keeps the port in TIME_WAIT
+            client.recv(1)
+    table = Path("/proc/net/tcp")
+    if table.exists():  # Linux: check the premise (state 06 is TIME_WAIT)
+        rows = [line.split() for line in table.read_text().splitlines()[1:]]
+        assert "06" in {row[3] for row in rows if row[1].endswith(f":{port:04X}")}
+    assert lab.find_port("127.0.0.1", port, tries=5) == port
+
+
+def test_copy_notebooks_keeps_what_is_there(tmp_path: Path) -> None:
+    target = tmp_path / "wskit-notebooks"
+    path, copied = lab.copy_notebooks(target)
+    shipped = sorted(p.name for p in (ROOT / "notebooks").iterdir() if p.suffix in (".ipynb", ".py"))
+    assert path == target.resolve() and copied == shipped and "01_echo_chat.ipynb" in copied
+    edited = target / "01_echo_chat.ipynb"
+    edited.write_text("my edits")
+    (target / "03_many_clients.ipynb").unlink()
+    _, again = lab.copy_notebooks(target)
+    assert again == ["03_many_clients.ipynb"] and edited.read_text() == "my edits"
+
+
+def test_notebook_dir_copies_the_notebooks_when_none_are_at_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert lab.notebook_dir(None) == (tmp_path / "wskit-notebooks").resolve()
+    assert "no notebooks/ folder here; copied 9 demo notebook file(s) into" in capsys.readouterr().err
+    assert lab.notebook_dir(None) == (tmp_path / "wskit-notebooks").resolve()
+    assert "(all there already: kept as they are)" in capsys.readouterr().err
+    (tmp_path / "notebooks").mkdir()
+    assert lab.notebook_dir(None) == (tmp_path / "notebooks").resolve()
+
+
 def test_browser_only_with_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)

@@ -89,7 +89,7 @@ def test_notebooks_exist() -> None:
 def test_readme_quickstart_in_a_notebook() -> None:
     quickstart, _, stop = readme_blocks()
     output, stopped = execute([quickstart, stop + "\nprint(wskit.runtime.transports())"])
-    assert output.strip() == "TEXT 'hello' [5 chars]"
+    assert output.strip() == "TEXT 'hello' [5 bytes]"
     assert stopped.strip() == "[]"
 
 
@@ -99,7 +99,7 @@ def test_readme_quickstart_in_a_script() -> None:
     script = f"import asyncio\n\n\nasync def main():\n{body}\n\nasyncio.run(main())\n"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "TEXT 'hello' [5 chars]"
+    assert done.stdout.strip() == "TEXT 'hello' [5 bytes]"
 
 
 def test_cells_rerun_in_a_kernel() -> None:
@@ -135,7 +135,7 @@ def test_cells_rerun_in_a_kernel() -> None:
     )
     assert outputs[1].strip() == "1 True"
     assert outputs[2].strip() == "1 True"  # the first server was replaced, not added
-    assert outputs[3].strip() == "TEXT 'second' [6 chars]"
+    assert outputs[3].strip() == "TEXT 'second' [6 bytes]"
     assert outputs[5].strip().endswith("[RuntimeError('background failure')]")
     assert outputs[6].strip() == "[]"
 
@@ -170,8 +170,8 @@ def test_readme_route_example() -> None:
         ]
     )
     assert output.splitlines() == [
-        "TEXT 'still echoing' [13 chars]",
-        "TEXT \"'hi' for item foo (token t1, q=2)\" [33 chars]",
+        "TEXT 'still echoing' [13 bytes]",
+        "TEXT \"'hi' for item foo (token t1, q=2)\" [33 bytes]",
         "[1008]",
     ]
 

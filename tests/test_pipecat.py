@@ -188,7 +188,7 @@ async def test_telephony_serializer_with_pipecat_twilio_bot(tmp_path: pathlib.Pa
         await client.start()
         await client.send(wskit.MessageFrame({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
 
-        tone = sine(1000, 0.8, 16000, amplitude=0.4)
+        tone = sine(0.8, freq=1000, sample_rate=16000, amplitude=0.4)
         await stream(tone, client, frame_ms=20)
         await eventually(lambda: rec.stats.seconds >= 0.6, timeout=15)
         assert rec.sample_rate == 16000 and rec.num_channels == 1

@@ -83,7 +83,7 @@ class TestRunSync:
         replies = client.frames()
         wskit.run_sync(client.start())  # the server kept its loop between calls
         wskit.run_sync(client.send_text("sync"))
-        assert str(wskit.run_sync(replies.get(timeout=2))) == "TEXT 'sync' [4 chars]"
+        assert str(wskit.run_sync(replies.get(timeout=2))) == "TEXT 'sync' [4 bytes]"
         wskit.stop_all()
         assert not server.running and not client.running
 

@@ -19,10 +19,10 @@ import hmac
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .transports.connection import HTTPReject, WebSocketException
+from .transports import HTTPReject, WebSocketException
 
 if TYPE_CHECKING:
-    from .transports.connection import Connection
+    from .transports import Connection
 
 __all__ = ["bearer_token", "same_secret", "token_auth"]
 

@@ -28,10 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from .events import _WALL_OFFSET, Event, EventKind
-from .frames import Frame, _preview
+from ._targets import role_of
+from ._text import wall_time
+from .events import Event, EventKind, format_details, format_summary
+from .frames import Frame
 
-__all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "hexdump", "row_from_event"]
+__all__ = ["ExportRow", "HarMessage", "LogBuffer", "LogRow", "row_from_event"]
 
 KIB = 1024
 
@@ -118,7 +120,7 @@ class LogRow:
     @property
     def wall_time(self) -> float:
         """Seconds since the epoch."""
-        return self.time + _WALL_OFFSET
+        return wall_time(self.time)
 
     @property
     def payload_bytes(self) -> int:
@@ -156,24 +158,6 @@ class LogRow:
         }
 
 
-_ROLES: dict[type, str | None] = {}
-
-
-def _role(source: object) -> str | None:
-    cls = type(source)
-    try:
-        return _ROLES[cls]
-    except KeyError:
-        pass
-    from .transports import WebsocketClientTransport, WebsocketServerTransport
-
-    role = "server" if issubclass(cls, WebsocketServerTransport) else None
-    role = "client" if issubclass(cls, WebsocketClientTransport) else role
-    if len(_ROLES) < 256:
-        _ROLES[cls] = role
-    return role
-
-
 def _clip(raw: str | bytes, size: int, budget: int) -> tuple[str | bytes, int, bool]:
     """``raw`` cut to at most ``budget`` bytes (text on a character boundary),
     its length in bytes, and whether it was cut; ``size`` is its byte length
@@ -190,35 +174,11 @@ def _clip(raw: str | bytes, size: int, budget: int) -> tuple[str | bytes, int, b
 
 
 def _summarize(row: LogRow, frame: Frame | None, info: dict[str, Any] | None) -> str:
-    """``str(event)`` without its timestamp, from what the row kept; wire frames
-    get their own shape (opcode first, flags after the size)."""
-    parts = [row.kind]
-    if row.connection is not None:
-        parts.append(f"#{row.connection}")
-    if row.direction is not None:
-        parts.append(row.direction)
-    raw = row.payload
-    if row.kind == "wire":
-        parts.append(row.opcode or "?")
-        if raw and row.opcode != "CLOSE":
-            parts.append(_preview(raw))
-        parts.append(f"[{row.size} bytes]")
-        if info is not None and not info.get("fin", True):
-            parts.append("fin=0")
-        if info is not None and info.get("rsv1"):
-            parts.append("rsv1")
-        info = None
-    elif frame is not None:
-        parts.append(str(frame))
-    elif raw is not None:
-        parts.append(f"{'TEXT' if isinstance(raw, str) else 'BINARY'} {_preview(raw)} [{row.size} bytes]")
-    if row.code is not None:
-        parts.append(f"code={row.code}")
-    if row.reason:
-        parts.append(repr(row.reason))
-    if info:
-        parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
-    return " ".join(parts)
+    """``str(event)`` without its timestamp, from what the row kept (see :func:`~wskit.events.format_details`)."""
+    details = format_details(
+        row.kind, raw=row.payload, size=row.size, frame=frame, code=row.code, reason=row.reason, info=info
+    )
+    return format_summary(row.kind, row.connection, row.direction, details)
 
 
 def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRow:
@@ -246,7 +206,7 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
         event.time,
         event.kind,
         event.direction,
-        _role(event.source),
+        role_of(event.source),
         None if conn is None else getattr(conn, "id", None),
         opcode,
         event.size,
@@ -257,7 +217,7 @@ def row_from_event(event: Event, seq: int, max_payload: int = 64 * KIB) -> LogRo
     )
     if event.error is not None:  # rare: write it all now, the exception is not kept
         row.detail = "".join(traceback.format_exception(event.error))[-8 * KIB :]
-        row._summary = str(event).split(" ", 1)[1]
+        row._summary = event.summary
     elif truncated:  # the preview needs the whole message: write it now
         row._parts = (frame, event.info)
         row.payload = raw
@@ -478,17 +438,3 @@ def _matches(row: LogRow, needle: str) -> bool:
     if isinstance(payload, bytes):  # binary matches as hex with no spaces: "dead" finds de ad
         return needle in payload[: 4 * KIB].hex()
     return isinstance(payload, str) and needle in payload[: 64 * KIB].casefold()
-
-
-def hexdump(data: bytes, width: int = 16, limit: int = 4 * KIB) -> str:
-    """Offset, hex and ASCII columns, like ``xxd``; at most ``limit`` bytes shown."""
-    lines = []
-    shown = data[:limit]
-    for offset in range(0, len(shown), width):
-        chunk = shown[offset : offset + width]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{offset:08x}  {hexes:<{width * 3 - 1}}  {text}")
-    if len(data) > limit:
-        lines.append(f"… {len(data) - limit} more bytes")
-    return "\n".join(lines)

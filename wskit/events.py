@@ -10,6 +10,11 @@ Emitting sits on the data path, so it is cheap: a transport builds an
 :class:`Event` only when ``bus.active`` is true, and ``emit`` is a loop over a
 tuple. Subscribers must be quick and must not block: append to a buffer and
 let a throttled task do the drawing.
+
+This is also the one place an event becomes text: :meth:`Event.details`,
+:attr:`Event.summary` and ``str(event)``, written by :func:`format_details`
+and :func:`format_summary`, which the event log, the wire tap and the
+command line call with what they kept of an event.
 """
 
 from __future__ import annotations
@@ -18,22 +23,18 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from .frames import _preview
+from . import _text
 from .redact import mask_text
 
 if TYPE_CHECKING:
     from .frames import Frame
 
-__all__ = ["Direction", "Event", "EventBus", "EventKind", "Subscriber"]
+__all__ = ["Direction", "Event", "EventBus", "EventKind", "Subscriber", "format_details", "format_summary"]
 
 logger = logging.getLogger("wskit")
-
-# time.monotonic() is the cheap, steady clock events carry; this offset turns it
-# into wall-clock time for display.
-_WALL_OFFSET = time.time() - time.monotonic()
 
 
 class EventKind(enum.StrEnum):
@@ -97,7 +98,7 @@ class Event:
     @property
     def wall_time(self) -> float:
         """Seconds since the epoch, for display."""
-        return self.time + _WALL_OFFSET
+        return _text.wall_time(self.time)
 
     @property
     def opcode(self) -> str | None:
@@ -109,75 +110,96 @@ class Event:
         return None
 
     def details(self) -> str:
-        """What happened beyond kind, connection and direction, in one line.
-
-        The payload (decoded frame, else a preview of the raw message), close
-        code and reason, the error, and the remaining ``info``. For ``WIRE``
-        events: opcode, payload preview, length and the flags that are set.
-        """
-        if self.kind is EventKind.WIRE:
-            return _wire_summary(self)
-        parts: list[str] = []
-        if self.frame is not None:
-            parts.append(str(self.frame))
-        elif self.raw is not None:
-            parts.append(f"{self.opcode} {_preview(self.raw)} [{self.size} bytes]")
-        if self.code is not None:
-            parts.append(f"code={self.code}")
-        if self.reason:
-            parts.append(repr(self.reason))
-        if self.error is not None:
-            parts.append(f"{type(self.error).__name__}: {mask_text(str(self.error))}")
-        if self.info:
-            parts.append(" ".join(f"{k}={v}" for k, v in self.info.items()))
-        return " ".join(parts)
+        """What happened beyond kind, connection and direction, in one line (see :func:`format_details`)."""
+        return format_details(
+            self.kind,
+            raw=self.raw,
+            size=self.size,
+            frame=self.frame,
+            error=self.error,
+            code=self.code,
+            reason=self.reason,
+            info=self.info,
+        )
 
     @property
     def summary(self) -> str:
         """One line without the timestamp: kind, ``#connection``, direction, :meth:`details`."""
-        parts = [self.kind.value]
-        if self.connection is not None:
-            parts.append(f"#{getattr(self.connection, 'id', '?')}")
-        if self.direction is not None:
-            parts.append(self.direction.value)
-        details = self.details()
-        if details:
-            parts.append(details)
-        return " ".join(parts)
+        connection = None if self.connection is None else getattr(self.connection, "id", "?")
+        return format_summary(self.kind, connection, self.direction, self.details())
+
+    def __repr__(self) -> str:
+        # the dataclass repr, with secrets masked: an error event's exception, a close reason
+        # or a raw message may quote a token (wskit.redact)
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return mask_text(f"{type(self).__name__}({shown})")
 
     def __str__(self) -> str:
-        stamp = time.strftime("%H:%M:%S", time.localtime(self.wall_time))
-        millis = int(self.wall_time * 1000) % 1000
-        return f"{stamp}.{millis:03d} {self.summary}"
+        return f"{_text.clock(self.wall_time)} {self.summary}"
 
 
-def _payload_preview(data: bytes, text: bool) -> str:
-    """Quoted text when ``text`` and the bytes are UTF-8, else hex (middle elided)."""
-    if text:
-        try:
-            decoded = data.decode()
-        except UnicodeDecodeError:
-            pass
-        else:
-            if decoded.isprintable() or all(c.isprintable() or c.isspace() for c in decoded):
-                return _preview(decoded)
-    return _preview(data)
+def format_details(
+    kind: str,
+    *,
+    raw: str | bytes | None = None,
+    size: int = 0,
+    frame: Frame | None = None,
+    error: BaseException | None = None,
+    code: int | None = None,
+    reason: str = "",
+    info: dict[str, Any] | None = None,
+) -> str:
+    """The details of an event (its fields as :class:`Event` names them), in one line.
+
+    The payload (the decoded frame, else a preview of the raw message and its
+    size in bytes), close code and reason, the error (secrets masked), and the
+    remaining ``info``. For ``WIRE`` events: opcode, payload preview, length
+    on the wire and the flags that are set, e.g. ``PING 'hi' [2 bytes]`` or
+    ``CLOSE code=1000 'bye' [5 bytes]``.
+    """
+    if kind == EventKind.WIRE:
+        return _wire_details(raw, size, code, reason, info or {})
+    parts: list[str] = []
+    if frame is not None:
+        parts.append(str(frame))
+    elif raw is not None:
+        parts.append(f"{'TEXT' if isinstance(raw, str) else 'BINARY'} {_text.preview(raw)} [{size} bytes]")
+    if code is not None:
+        parts.append(f"code={code}")
+    if reason:
+        parts.append(repr(reason))
+    if error is not None:
+        parts.append(f"{type(error).__name__}: {mask_text(str(error))}")
+    if info:
+        parts.append(" ".join(f"{k}={v}" for k, v in info.items()))
+    return " ".join(parts)
 
 
-def _wire_summary(event: Event) -> str:
+def format_summary(kind: str, connection: object, direction: str | None, details: str) -> str:
+    """``message #3 in TEXT 'hi' [2 bytes]``: kind, ``#connection`` (an id, or ``None``), direction, details."""
+    parts = [str(kind)]
+    if connection is not None:
+        parts.append(f"#{connection}")
+    if direction is not None:
+        parts.append(str(direction))
+    if details:
+        parts.append(details)
+    return " ".join(parts)
+
+
+def _wire_details(raw: str | bytes | None, size: int, code: int | None, reason: str, info: dict[str, Any]) -> str:
     """``PING [4 bytes]``, ``CLOSE code=1000 'bye' [5 bytes]``, ``TEXT 'hi' [2 bytes] fin=0``."""
-    info = event.info or {}
     opcode = str(info.get("opcode", "?"))
     parts = [opcode]
     if opcode == "CLOSE":
-        if event.code is not None:
-            parts.append(f"code={event.code}")
-        if event.reason:
-            parts.append(repr(event.reason))
-    elif event.raw:
-        data = event.raw.encode() if isinstance(event.raw, str) else event.raw
-        parts.append(_payload_preview(data, text=opcode != "BINARY"))
-    parts.append(f"[{info.get('length', event.size)} bytes]")
+        if code is not None:
+            parts.append(f"code={code}")
+        if reason:
+            parts.append(repr(reason))
+    elif raw:
+        data = raw.encode() if isinstance(raw, str) else raw
+        parts.append(_text.payload_preview(data, text=opcode != "BINARY"))
+    parts.append(f"[{info.get('length', size)} bytes]")
     if info.get("fin") is False:
         parts.append("fin=0")  # more fragments follow (RFC 6455 §5.4)
     if info.get("rsv1"):

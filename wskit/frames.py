@@ -20,6 +20,8 @@ import itertools
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._text import preview
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -32,21 +34,9 @@ __all__ = [
     "MessageFrame",
     "TextFrame",
     "TranscriptionFrame",
-    "frame_with_header",
 ]
 
 _ids = itertools.count(1)
-
-
-def _preview(value: str | bytes, limit: int = 40) -> str:
-    """A short readable rendering: quoted text or hex bytes, middle elided."""
-    if isinstance(value, str):
-        text = value if len(value) <= limit else value[: limit // 2] + "…" + value[-limit // 2 :]
-        return repr(text)
-    if len(value) <= limit // 2:
-        return value.hex(" ")
-    half = limit // 4
-    return value[:half].hex(" ") + " … " + value[-half:].hex(" ")
 
 
 def _is_int(value: object) -> bool:
@@ -98,7 +88,7 @@ class TextFrame(Frame):
             raise TypeError(f"TextFrame.text must be str, not {type(self.text).__name__}")
 
     def __str__(self) -> str:
-        return f"TEXT {_preview(self.text)} [{len(self.text)} chars]"
+        return f"TEXT {preview(self.text)} [{len(self.text.encode('utf-8', 'surrogatepass'))} bytes]"
 
 
 @dataclass(slots=True)
@@ -116,7 +106,7 @@ class BinaryFrame(Frame):
             raise TypeError(f"BinaryFrame.data must be bytes, not {type(self.data).__name__}")
 
     def __str__(self) -> str:
-        return f"BINARY {_preview(self.data)} [{len(self.data)} bytes]"
+        return f"BINARY {preview(self.data)} [{len(self.data)} bytes]"
 
 
 @dataclass(slots=True)
@@ -126,7 +116,7 @@ class MessageFrame(Frame):
     data: Any
 
     def __str__(self) -> str:
-        return f"MESSAGE {_preview(repr(self.data))}"
+        return f"MESSAGE {preview(repr(self.data))}"
 
 
 @dataclass(slots=True)
@@ -134,9 +124,9 @@ class AudioFrame(Frame):
     """A chunk of PCM audio: little-endian int16, channels interleaved.
 
     ``audio`` holds the PCM bytes; ``samples`` is a zero-copy numpy view of
-    them with shape ``(num_frames, num_channels)``. Given a whole WAV file as
-    ``audio`` (what Pipecat's client sends by default), the frame keeps only
-    the PCM and takes sample rate and channels from the header.
+    them with shape ``(num_frames, num_channels)``. A frame is only PCM: WAV
+    headers are the wire's business (``wskit.serializers.audio_frame`` strips
+    one from received audio, ``wskit.serializers.frame_with_header`` adds one).
     """
 
     audio: bytes
@@ -150,14 +140,6 @@ class AudioFrame(Frame):
             self.audio = bytes(self.audio)
         elif not isinstance(self.audio, bytes):
             raise TypeError(f"AudioFrame.audio must be bytes, not {type(self.audio).__name__}")
-        if self.audio.startswith(b"RIFF"):
-            from .audio import wav
-
-            if wav.is_wav(self.audio):
-                pcm, rate, channels = wav.parse(self.audio)
-                self.audio = pcm
-                self.sample_rate = rate
-                self.num_channels = channels
         if not _is_int(self.sample_rate) or self.sample_rate <= 0:
             raise ValueError(f"AudioFrame.sample_rate must be a positive int, got {self.sample_rate!r}")
         if not _is_int(self.num_channels) or self.num_channels <= 0:
@@ -220,7 +202,7 @@ class TranscriptionFrame(Frame):
     timestamp: str = ""
 
     def __str__(self) -> str:
-        return f"TRANSCRIPTION {_preview(self.text)} user={self.user_id!r}"
+        return f"TRANSCRIPTION {preview(self.text)} user={self.user_id!r}"
 
 
 @dataclass(slots=True)
@@ -229,19 +211,3 @@ class InterruptionFrame(Frame):
 
     def __str__(self) -> str:
         return "INTERRUPTION"
-
-
-def frame_with_header(frame: AudioFrame) -> AudioFrame:
-    """The same frame (same id, name, pts) whose ``audio`` is a whole WAV file.
-
-    Used on the way out when ``add_wav_header`` is on, so that any serializer
-    puts the header where the PCM would go. Such a frame is only for
-    serializing: it skips validation and its ``samples`` are not audio.
-    """
-    from .audio.wav import add_header
-
-    wrapped = object.__new__(type(frame))
-    for name in ("id", "name", "pts", "sample_rate", "num_channels"):
-        object.__setattr__(wrapped, name, getattr(frame, name))
-    object.__setattr__(wrapped, "audio", add_header(frame.audio, frame.sample_rate, frame.num_channels))
-    return wrapped

@@ -5,7 +5,11 @@ a new user in three ways this launcher removes:
 
 * as root (most containers) Jupyter refuses to start without ``--allow-root``;
 * on a machine with no browser the URL with its token is buried in the log;
-* a busy port makes Jupyter quietly move to another one.
+* a busy port makes Jupyter quietly move to another one;
+* installed from a wheel (``pip install wskit``), there is no ``notebooks/``
+  folder at hand: the demo notebooks ship inside the package, and the
+  launcher copies them into ``./wskit-notebooks`` (never over a file already
+  there, so your edits are kept) and opens that.
 
 So the launcher picks a free port itself, makes a token (or takes
 ``JUPYTER_TOKEN``) and hands it over in the environment (not on the command
@@ -18,6 +22,7 @@ stops Jupyter cleanly.
 from __future__ import annotations
 
 import argparse
+import importlib.resources
 import os
 import secrets
 import signal
@@ -32,9 +37,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LabConfig", "command", "find_port", "has_display", "main", "notebook_dir"]
+__all__ = ["COPY_DIR", "LabConfig", "command", "copy_notebooks", "find_port", "has_display", "main", "notebook_dir"]
 
 DEFAULT_PORT = 8888
+#: Where ``wskit lab`` copies the demo notebooks when there is no ``notebooks/`` folder at hand.
+COPY_DIR = Path("wskit-notebooks")
 READY_TIMEOUT = 120.0  # a first start builds JupyterLab's settings: allow for a slow machine
 
 
@@ -63,21 +70,70 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _shipped_notebooks() -> Path | None:
+    """The demo notebooks that came with wskit: inside the installed package (a wheel), or
+    the source tree's ``notebooks/`` (an editable install); ``None`` when neither is there."""
+    inside = importlib.resources.files("wskit") / "notebooks"
+    if isinstance(inside, Path) and inside.is_dir():
+        return inside
+    source = Path(__file__).resolve().parent.parent / "notebooks"
+    return source if source.is_dir() else None
+
+
+def copy_notebooks(target: Path = COPY_DIR) -> tuple[Path, list[str]]:
+    """Copy the demo notebooks into ``target``, keeping every file already there.
+
+    Returns:
+        ``target`` (resolved) and the names of the files copied now.
+
+    Raises:
+        SystemExit: wskit has no notebooks to copy.
+    """
+    source = _shipped_notebooks()
+    if source is None:
+        raise SystemExit("wskit lab: this wskit has no demo notebooks; pass the folder to open")
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for item in sorted(source.iterdir()):
+        if item.suffix not in (".ipynb", ".py") or item.name.startswith((".", "_")):
+            continue
+        destination = target / item.name
+        if destination.exists():  # the user's copy, maybe edited: never overwritten
+            continue
+        destination.write_bytes(item.read_bytes())
+        copied.append(item.name)
+    return target.resolve(), copied
+
+
 def notebook_dir(given: str | None) -> Path:
-    """The folder to serve: the one given, else ``./notebooks`` when it exists, else ``.``."""
-    default = Path("notebooks") if Path("notebooks").is_dir() else Path(".")
-    path = Path(given) if given else default
+    """The folder to serve: the one given, else ``./notebooks`` when it exists, else the demo
+    notebooks copied into ``./wskit-notebooks`` (see :func:`copy_notebooks`)."""
+    if given is None and not Path("notebooks").is_dir():
+        path, copied = copy_notebooks()
+        kept = "" if copied else " (all there already: kept as they are)"
+        news = f"copied {len(copied)} demo notebook file(s) into {path}" if copied else f"using {path}{kept}"
+        print(f"wskit lab: no notebooks/ folder here; {news}", file=sys.stderr, flush=True)
+        return path
+    path = Path(given) if given else Path("notebooks")
     if not path.is_dir():
         raise SystemExit(f"wskit lab: {path} is not a folder")
     return path.resolve()
 
 
 def find_port(ip: str, start: int = DEFAULT_PORT, tries: int = 50) -> int:
-    """The first port from ``start`` that ``ip`` can bind (``start`` itself if 0 picks one)."""
+    """The first port from ``start`` that ``ip`` can bind (``start`` itself if 0 picks one).
+
+    The probe sets ``SO_REUSEADDR`` as the server Jupyter starts does (tornado's
+    ``bind_sockets``), so a port whose last connections are in TIME_WAIT (a lab
+    restarted at once) counts as free, as it is for Jupyter. Not on Windows,
+    where the option lets a socket take a port that is really in use.
+    """
     bind_ip = "" if ip in ("0.0.0.0", "*") else ip
     family = socket.AF_INET6 if ":" in bind_ip else socket.AF_INET
     for port in range(start, start + tries) if start else [0]:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if os.name != "nt":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((bind_ip, port))
             except OSError:

@@ -10,11 +10,12 @@ real values stay available to the code that needs them
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "is_secret", "mask_headers", "mask_text", "mask_url", "mask_value"]
+__all__ = ["MASK", "RedactingFilter", "is_secret", "mask_headers", "mask_text", "mask_url", "mask_value"]
 
 MASK = "***"
 
@@ -30,6 +31,8 @@ _PAIR = re.compile(
     r"(?P<name>[A-Za-z0-9_.\-]+)(?P<sep>=|:\s*)(?P<value>(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s&;,:'\"<>]+)",
     re.IGNORECASE,
 )
+# "scheme://user:password@" in a URL too malformed to parse
+_USERINFO = re.compile(r"(://[^/\s:@]*:)[^/\s@]*@")
 # the credential after a scheme word must look like one (a digit or token punctuation, or 16+
 # letters), so that prose such as "token required" or "bearer authentication failed" stays as written
 _SCHEME_AUTH = re.compile(
@@ -53,8 +56,9 @@ def mask_url(url: str) -> str:
     """``url`` with secret query values and a user-info password replaced by ``***``."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return mask_text(url)
+    except ValueError:  # e.g. an unclosed "[" (IPv6): mask what looks secret, without parsing it as a URL
+        head, mark, query = url.partition("?")
+        return _USERINFO.sub(rf"\g<1>{MASK}@", head) + mark + _mask_pairs(query)
     netloc = parts.netloc
     if "@" in netloc and ":" in netloc.rpartition("@")[0]:
         user = netloc.rpartition("@")[0].partition(":")[0]
@@ -78,7 +82,11 @@ def mask_text(text: str) -> str:
     ``token=abc`` / ``password: abc`` pairs, ``Bearer abc``, and ``user:password@`` in URLs."""
     if not text:
         return text
-    text = _URL.sub(_mask_url_match, text)
+    return _mask_pairs(_URL.sub(_mask_url_match, text))
+
+
+def _mask_pairs(text: str) -> str:
+    """``name=secret`` / ``Name: secret`` pairs and ``Bearer secret`` masked (no URL parsing)."""
     text = _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if is_secret(m["name"]) else m[0], text)
     return _SCHEME_AUTH.sub(lambda m: f"{m['scheme']} {MASK}", text)
 
@@ -87,3 +95,41 @@ def _mask_url_match(match: re.Match[str]) -> str:
     url = match[0]
     stripped = url.rstrip(":,.;)]}")  # punctuation after a URL in a sentence
     return mask_url(stripped) + url[len(stripped) :]
+
+
+class RedactingFilter(logging.Filter):
+    """Masks what a log record carries: its message and its traceback text.
+
+    Installed on the ``wskit`` logger when this module is imported, so every
+    record wskit logs (an error from a user's handler whose exception names a
+    token, a peer's header line quoted in a warning) reaches the handlers with
+    its secrets already masked, whatever formatter prints it. The traceback is
+    formatted once here and kept, masked, as ``record.exc_text``, which
+    :class:`logging.Formatter` uses as it is.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_wskit_masked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: mask what there is
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = mask_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
+        record._wskit_masked = True
+        return True
+
+
+def _install(logger: logging.Logger) -> None:
+    """Add one :class:`RedactingFilter` to ``logger`` (once, however often this module is reloaded)."""
+    if not any(type(f).__name__ == RedactingFilter.__name__ for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_install(logging.getLogger("wskit"))

@@ -13,6 +13,12 @@ wskit not care:
 * A registry of live transports: re-running a cell that starts a server on a
   taken ``host:port`` stops the earlier wskit server first, and
   :func:`stop_all` stops everything wskit started.
+* Re-running a notebook cell replaces what that cell started before, whatever
+  the port: JupyterLab, Notebook 7 and VS Code send the cell's id with each
+  execute request (``metadata["cellId"]``, which ipykernel exposes as
+  ``kernel.get_parent()``). A front end that sends none (nbclient, old
+  Notebook) gets one line in the cell's output instead, when the same code runs
+  again while what it started before is still running.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from .events import Event, EventBus, EventKind
 
@@ -50,6 +57,18 @@ _nested_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 _private_loop: asyncio.AbstractEventLoop | None = None
 _home_loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
+
+
+class _Origin(NamedTuple):
+    """The kernel request that started a transport: which cell, which run of it, what code."""
+
+    cell: str | None  # the front end's cell id; None when it sends none
+    run: str  # the execute request's msg_id: one per run of a cell
+    code: str
+
+
+_origins: dict[Any, _Origin] = {}
+_warned_runs: set[str] = set()
 
 
 class ManagedTransport(Protocol):
@@ -175,15 +194,76 @@ def run_sync(awaitable: Awaitable[T], timeout: float | None = None) -> T:
 
 
 def register(transport: ManagedTransport) -> None:
-    """Hold ``transport`` until it stops; its loop becomes the home loop."""
+    """Hold ``transport`` until it stops; its loop becomes the home loop.
+
+    In a notebook, transports started by an earlier run of the same cell are
+    stopped (see the module docstring).
+    """
     global _home_loop
     _transports.add(transport)
     if transport.loop is not None:
         _home_loop = transport.loop
+    origin = _current_origin()
+    if origin is not None:
+        _origins[transport] = origin
+        _replace_earlier_runs(transport, origin)
 
 
 def unregister(transport: ManagedTransport) -> None:
     _transports.discard(transport)
+    _origins.pop(transport, None)
+
+
+def _current_origin() -> _Origin | None:
+    """The execute request running now in a Jupyter kernel, or ``None`` (no kernel, not a cell)."""
+    ipython = sys.modules.get("IPython")  # looked for, never imported: scripts have none
+    shell = ipython.get_ipython() if ipython is not None else None
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return None
+    try:
+        parent = kernel.get_parent()  # ipykernel: the request the running code belongs to
+    except Exception:
+        return None
+    header = parent.get("header") or {} if isinstance(parent, dict) else {}
+    if header.get("msg_type") != "execute_request" or not header.get("msg_id"):
+        return None
+    cell = (parent.get("metadata") or {}).get("cellId")
+    code = (parent.get("content") or {}).get("code")
+    return _Origin(cell if isinstance(cell, str) and cell else None, str(header["msg_id"]), str(code or ""))
+
+
+def _describe(transports: list[ManagedTransport]) -> str:
+    """``2 servers and 1 client``."""
+    servers = sum(1 for t in transports if t.listen_address is not None)
+    clients = len(transports) - servers
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((servers, "server"), (clients, "client")) if n]
+    return " and ".join(parts)
+
+
+def _replace_earlier_runs(transport: ManagedTransport, origin: _Origin) -> None:
+    """Stop what earlier runs of ``origin``'s cell started; without a cell id, say they still run."""
+    earlier = [
+        t
+        for t, o in list(_origins.items())
+        if t is not transport and t in _transports and o.run != origin.run
+        and (o.cell == origin.cell if origin.cell is not None else o.cell is None and o.code == origin.code)
+    ]  # fmt: skip
+    if not earlier:
+        return
+    if origin.cell is not None:
+        logger.info("cell %s runs again: stopping the %s it started before", origin.cell, _describe(earlier))
+        for old in earlier:
+            _origins.pop(old, None)
+            spawn(_stop_one(old), name="wskit.runtime replace")
+    elif origin.run not in _warned_runs:
+        _warned_runs.add(origin.run)
+        verb = "is" if len(earlier) == 1 else "are"
+        print(
+            f"wskit: {_describe(earlier)} from earlier runs of this cell {verb} still running (this front end "
+            "sends no cell id to replace them by); wskit.stop_all() stops everything wskit started",
+            flush=True,
+        )
 
 
 def transports() -> list[ManagedTransport]:

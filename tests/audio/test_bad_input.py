@@ -15,7 +15,7 @@ from wskit import EventKind
 from wskit.audio import Recorder, add_header, lin2ulaw, sine, ulaw2lin
 
 PB = wskit.ProtobufFrameSerializer()
-GOOD_PCM = sine(440, 0.02, 8000).samples.tobytes()  # 160 samples
+GOOD_PCM = sine(0.02, freq=440, sample_rate=8000).samples.tobytes()  # 160 samples
 
 
 def twilio_media(payload: object) -> str:
@@ -84,7 +84,7 @@ async def test_bad_input_gives_an_error_event_and_everything_goes_on(case: str) 
     await send(bad)  # type: ignore[arg-type]
     await eventually(lambda: errors)
     (error,) = errors
-    assert isinstance(error.error, wskit.SerializerError)
+    assert isinstance(error.error, wskit.serializers.SerializerError)
     assert says in str(error.error) and error.connection is not None
     assert error.error.close_code == 1007
 

@@ -27,7 +27,7 @@ def level_db(samples: np.ndarray, freq: float, rate: int) -> float:
 @pytest.mark.parametrize(("src", "dst"), PAIRS)
 def test_tone_below_new_nyquist_keeps_its_amplitude(src: int, dst: int) -> None:
     freq = 0.8 * min(src, dst) / 2
-    out = resample(to_float32(sine(freq, 0.5, src, amplitude=0.5).samples), src, dst)
+    out = resample(to_float32(sine(0.5, freq=freq, sample_rate=src, amplitude=0.5).samples), src, dst)
     middle = out[len(out) // 4 : 3 * len(out) // 4, 0]
     rms_db = 20 * np.log10(np.sqrt(np.mean(middle**2)) / (0.5 / np.sqrt(2)))
     assert abs(rms_db) < 0.1
@@ -37,14 +37,14 @@ def test_tone_below_new_nyquist_keeps_its_amplitude(src: int, dst: int) -> None:
 def test_tone_above_new_nyquist_is_removed(src: int, dst: int) -> None:
     freq = 1.1 * dst / 2  # would alias to 0.9 × the new Nyquist
     alias = dst - freq
-    out = resample(to_float32(sine(freq, 0.5, src, amplitude=0.5).samples), src, dst)
+    out = resample(to_float32(sine(0.5, freq=freq, sample_rate=src, amplitude=0.5).samples), src, dst)
     assert level_db(out, alias, dst) < -60
 
 
 @pytest.mark.parametrize(("src", "dst"), [(8000, 16000), (16000, 48000), (22050, 44100)])
 def test_upsampling_leaves_no_image(src: int, dst: int) -> None:
     freq = 0.8 * src / 2
-    out = resample(to_float32(sine(freq, 0.5, src).samples), src, dst)
+    out = resample(to_float32(sine(0.5, freq=freq, sample_rate=src).samples), src, dst)
     assert level_db(out, src - freq, dst) < -60  # the image above the old Nyquist
 
 

@@ -17,10 +17,10 @@ from wskit.audio import AudioSource, chirp, dtmf, from_array, from_wav, noise, s
 @pytest.mark.parametrize(
     "make",
     [
-        lambda ch: sine(440, 0.2, channels=ch),
+        lambda ch: sine(0.2, freq=440, channels=ch),
         lambda ch: chirp(0.2, channels=ch),
-        lambda ch: noise(0.2, "white", channels=ch, seed=1),
-        lambda ch: noise(0.2, "pink", channels=ch, seed=1),
+        lambda ch: noise(0.2, color="white", channels=ch, seed=1),
+        lambda ch: noise(0.2, color="pink", channels=ch, seed=1),
         lambda ch: dtmf("123#", channels=ch),
         lambda ch: silence(0.2, channels=ch),
     ],
@@ -44,18 +44,18 @@ def test_frames_rebuild_the_source_exactly(frame_ms: int, channels: int) -> None
 
 
 def test_last_frame_short_or_padded() -> None:
-    source = sine(440, 0.03)  # 480 samples: one 20 ms frame and a 10 ms rest
+    source = sine(0.03, freq=440)  # 480 samples: one 20 ms frame and a 10 ms rest
     assert [f.num_frames for f in source.frames(20)] == [320, 160]
     assert [f.num_frames for f in source.frames(20, pad=True)] == [320, 320]
 
 
 def test_frame_length_must_be_whole_samples() -> None:
     with pytest.raises(ValueError, match="not a whole number of samples at 22050 Hz"):
-        list(sine(440, 0.1, 22050).frames(10))
+        list(sine(0.1, freq=440, sample_rate=22050).frames(10))
 
 
 def test_sine_amplitude_and_frequency() -> None:
-    s = sine(1000, 1.0, 8000, amplitude=0.5)
+    s = sine(1.0, freq=1000, sample_rate=8000, amplitude=0.5)
     assert np.abs(s.samples).max() == 16384
     spectrum = np.abs(np.fft.rfft(s.samples[:, 0]))
     assert np.argmax(spectrum) == 1000
@@ -69,7 +69,7 @@ def test_chirp_sweeps_up() -> None:
 
 
 def test_pink_noise_falls_3db_per_octave() -> None:
-    x = noise(4.0, "pink", seed=3).samples[:, 0].astype(float)
+    x = noise(4.0, color="pink", seed=3).samples[:, 0].astype(float)
     power = np.abs(np.fft.rfft(x)) ** 2
     f = np.fft.rfftfreq(len(x), 1 / 16000)
     low = power[(f > 250) & (f < 500)].mean()
@@ -80,7 +80,7 @@ def test_pink_noise_falls_3db_per_octave() -> None:
 def test_noise_is_reproducible_and_colour_checked() -> None:
     np.testing.assert_array_equal(noise(0.1, seed=7).samples, noise(0.1, seed=7).samples)
     with pytest.raises(ValueError, match="'white' or 'pink'"):
-        noise(0.1, "blue")  # type: ignore[arg-type]
+        noise(0.1, color="blue")  # type: ignore[arg-type]
 
 
 def test_dtmf_tones() -> None:
@@ -124,7 +124,7 @@ def test_in_memory_wav_bytes_have_the_canonical_header() -> None:
 
 
 def test_truncated_wav_header_is_a_clear_error() -> None:
-    data = audio.wav.write(None, np.zeros(10, np.int16), 8000)
+    data = audio.write_wav(None, np.zeros(10, np.int16), 8000)
     with pytest.raises(ValueError, match="invalid WAV data"):
         from_wav(data[:20])
 
@@ -137,10 +137,25 @@ def test_source_checks_its_input() -> None:
 
 
 def test_audio_package_never_imports_frames_at_module_level() -> None:
-    """Imports go one way: wskit.frames may use wskit.audio.wav, wskit.audio needs frames only at call time."""
+    """wskit.audio needs frames only at call time (the import contracts check the direction of every import)."""
     for path in pathlib.Path(audio.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in tree.body:  # module level only; TYPE_CHECKING blocks are not executed
             if isinstance(node, ast.ImportFrom):
                 assert "frames" not in (node.module or ""), f"{path.name} imports {node.module} at module level"
                 assert "transports" not in (node.module or ""), path.name
+
+
+def test_every_generator_takes_its_duration_first_and_the_rest_by_keyword() -> None:
+    import inspect
+
+    for make in (sine, chirp, noise, silence):
+        params = list(inspect.signature(make).parameters.values())
+        assert params[0].name == "seconds" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:]), make
+    assert [p.kind for p in inspect.signature(dtmf).parameters.values()][1:] == [inspect.Parameter.KEYWORD_ONLY] * 5
+    assert sine(0.2, freq=440).duration == pytest.approx(0.2)
+    with pytest.raises(TypeError):
+        sine(440, 0.2)  # type: ignore[misc]  # the old order fails at once, instead of streaming 440 s
+    with pytest.raises(TypeError):
+        chirp(1.0, 100, 4000)  # type: ignore[misc]

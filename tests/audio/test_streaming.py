@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 from typing import Any
 
@@ -71,7 +72,7 @@ async def test_server_connection_and_broadcast_targets() -> None:
     await two.start()
     await eventually(lambda: len(server.clients) == 2)
     rec_one, rec_two = Recorder().attach(one), Recorder().attach(two)
-    tone = sine(440, 0.2)
+    tone = sine(0.2, freq=440)
     await stream(tone, server.clients[0], realtime=False)  # one Connection
     await eventually(lambda: rec_one.stats.frames + rec_two.stats.frames == 10)
     await stream(tone, server, realtime=False)  # broadcast
@@ -87,8 +88,8 @@ async def test_recording_one_connection_only() -> None:
     await second.start()
     await eventually(lambda: len(server.clients) == 2)
     rec = Recorder().attach(server.clients[0])
-    await stream(sine(300, 0.1), first, realtime=False)
-    await stream(sine(600, 0.1), second, realtime=False)
+    await stream(sine(0.1, freq=300), first, realtime=False)
+    await stream(sine(0.1, freq=600), second, realtime=False)
     await asyncio.sleep(0.1)
     assert rec.stats.frames == 5
 
@@ -97,8 +98,8 @@ async def test_format_change_starts_a_new_segment() -> None:
     server = await audio_server(wskit.JsonSerializer())
     rec = Recorder().attach(server)
     client = await client_of(server, wskit.JsonSerializer())
-    await stream(sine(440, 0.1, 16000), client, realtime=False)
-    await stream(sine(440, 0.1, 8000, channels=2), client, realtime=False)
+    await stream(sine(0.1, freq=440, sample_rate=16000), client, realtime=False)
+    await stream(sine(0.1, freq=440, sample_rate=8000, channels=2), client, realtime=False)
     await eventually(lambda: rec.stats.frames == 10)
     (change,) = rec.stats.format_changes
     assert (change.frame, change.old, change.new) == (5, (16000, 1), (8000, 2))
@@ -111,7 +112,7 @@ async def test_detach_save_play_clear(tmp_path: pathlib.Path) -> None:
     server = await audio_server()
     rec = Recorder().attach(server)
     client = await client_of(server)
-    source = sine(440, 0.1)
+    source = sine(0.1, freq=440)
     await stream(source, client, realtime=False)
     await eventually(lambda: rec.stats.frames == 5)
     rec.detach()
@@ -152,10 +153,10 @@ async def test_progress_callback_and_bad_target() -> None:
     server = await audio_server()
     client = await client_of(server)
     seen: list[tuple[int, int]] = []
-    await stream(sine(440, 0.1), client, realtime=False, progress=lambda done, total: seen.append((done, total)))
+    await stream(sine(0.1, freq=440), client, realtime=False, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (5, 5)
     with pytest.raises(TypeError, match="cannot stream to int"):
-        await stream(sine(440, 0.1), 42)
+        await stream(sine(0.1, freq=440), 42)
 
 
 async def test_progress_bar_widget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +166,59 @@ async def test_progress_bar_widget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(IPython.display, "display", shown.append)
     server = await audio_server()
     client = await client_of(server)
-    await stream(sine(440, 0.2), client, realtime=False, progress=True)
+    await stream(sine(0.2, freq=440), client, realtime=False, progress=True)
     (bar,) = shown
     assert type(bar).__name__ == "IntProgress"
     assert (bar.value, bar.max) == (10, 10)
+
+
+async def test_a_long_realtime_stream_shows_its_progress_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    from wskit.audio import AUTO_PROGRESS_SECONDS
+
+    server = await audio_server()
+    client = await client_of(server)
+    await stream(sine(0.2, freq=440), client, frame_ms=20)  # short: nothing shown
+    assert capsys.readouterr().err == ""
+    long = sine(AUTO_PROGRESS_SECONDS + 1, freq=440)
+    task = asyncio.ensure_future(stream(long, client, frame_ms=20))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    err = capsys.readouterr().err
+    assert err == "wskit.audio.stream: sine 440 Hz (6.0 s), 6.0 s in real time (progress=False hides this)\n"
+    task = asyncio.ensure_future(stream(long, client, frame_ms=20, progress=False))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert capsys.readouterr().err == ""
+
+
+async def test_recorder_on_a_server_without_audio_in_says_why_it_records_nothing(tmp_path: pathlib.Path) -> None:
+    server = wskit.WebsocketServerTransport(port=0)  # the Quickstart's server: audio_in_enabled is off
+    await server.start()
+    rec = Recorder().attach(server)
+    client = wskit.WebsocketClientTransport(server.url)
+    await client.start()
+    stats = await stream(sine(0.1, freq=440), client, realtime=False)
+    await eventually(lambda: rec.stats.rejected == stats.frames_sent == 5)
+    assert rec.stats.frames == 0 and len(rec.to_numpy()) == 0
+    assert "is not audio: set audio_in_enabled=True" in rec.stats.last_error
+    assert "5 rejected (a binary message of" in str(rec.stats)
+    with pytest.raises(ValueError, match=r"nothing recorded yet: 5 message\(s\) rejected, a binary message of \d+ "):
+        rec.save_wav(tmp_path / "never-written.wav")
+    with pytest.raises(TimeoutError, match=r"0 of 5 audio frames recorded within 0\.1 s; 5 rejected: a binary"):
+        await rec.wait(5, timeout=0.1)
+    assert not (tmp_path / "never-written.wav").exists()
+    with pytest.raises(ValueError, match="attach"):
+        Recorder().save_wav(tmp_path / "never.wav")
+
+
+async def test_recorder_wait_returns_once_the_frames_arrived() -> None:
+    server = await audio_server()
+    rec = Recorder().attach(server)
+    client = await client_of(server)
+    stats = await stream(sine(0.2, freq=440), client, realtime=False)
+    recorded = await rec.wait(stats.frames_sent, timeout=5)
+    assert recorded.frames == stats.frames_sent == 10 and recorded.rejected == 0

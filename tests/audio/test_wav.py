@@ -1,4 +1,4 @@
-"""wskit.audio.wav: RIFF/WAVE headers around 16-bit PCM, byte for byte."""
+"""wskit.audio._wav: RIFF/WAVE headers around 16-bit PCM, byte for byte."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import wave
 
 import pytest
 
-from wskit.audio.wav import WavData, add_header, is_wav, parse
-from wskit.frames import AudioFrame, frame_with_header
+from wskit.audio import WavData, add_header, is_wav, parse
 
 PCM = b"\x01\x00\xff\xff"  # two mono samples: 1, -1
 
@@ -140,30 +139,3 @@ class TestIsWav:
     @pytest.mark.parametrize("data", [b"", PCM, b"RIFF", b"RIFF\x00\x00\x00\x00AVI ", b"riff\x00\x00\x00\x00WAVE"])
     def test_not_wav(self, data: bytes) -> None:
         assert is_wav(data) is False
-
-
-class TestFrameWithHeader:
-    def test_keeps_identity_and_format(self) -> None:
-        frame = AudioFrame(PCM, 8000, 1, id=11, name="mic", pts=123)
-        wrapped = frame_with_header(frame)
-        assert type(wrapped) is AudioFrame
-        assert (wrapped.id, wrapped.name, wrapped.pts) == (11, "mic", 123)
-        assert (wrapped.sample_rate, wrapped.num_channels) == (8000, 1)
-
-    def test_audio_is_a_whole_wav_file(self) -> None:
-        wrapped = frame_with_header(AudioFrame(PCM, 8000, id=1))
-        assert wrapped.audio == HEADER_8K_MONO + PCM
-
-    def test_stereo(self) -> None:
-        pcm = b"\x01\x00\x02\x00\x03\x00\x04\x00"
-        assert frame_with_header(AudioFrame(pcm, 48_000, 2)).audio == HEADER_48K_STEREO + pcm
-
-    def test_original_is_unchanged(self) -> None:
-        frame = AudioFrame(PCM, 8000, id=1)
-        frame_with_header(frame)
-        assert frame.audio == PCM
-
-    def test_receiving_side_strips_it_again(self) -> None:
-        frame = AudioFrame(b"\x01\x00\x02\x00\x03\x00\x04\x00", 48_000, 2)
-        received = AudioFrame(frame_with_header(frame).audio, 16_000)
-        assert (received.audio, received.sample_rate, received.num_channels) == (frame.audio, 48_000, 2)

@@ -26,8 +26,8 @@ import wskit
 from tests.conftest import eventually
 from tests.transports.test_pages import http_get
 from wskit import EventKind
-from wskit.cli import connect as connect_cli
-from wskit.cli.serve import token_auth
+from wskit.auth import token_auth
+from wskit.cli import _connect as connect_cli
 
 TIMEOUT = 20.0  # for any one subprocess (a loaded 2-core machine starts Python slowly)
 
@@ -123,7 +123,7 @@ async def in_process_server(
 
 
 def received(events: list[wskit.Event]) -> list[str | bytes | None]:
-    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.Direction.IN]
+    return [e.raw for e in events if e.kind is EventKind.MESSAGE and e.direction is wskit.events.Direction.IN]
 
 
 def free_port() -> int:
@@ -401,3 +401,136 @@ async def test_serve_chat_page() -> None:
         status, headers, body = await http_get(page_url)
         await server.stop()
     assert status == 200 and headers["Content-Type"].startswith("text/html") and body == wskit.CHAT_PAGE
+
+
+# -- hostile peers and first-hour frictions -------------------------------------------------------
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J"
+
+
+async def test_connect_escapes_terminal_control_characters_from_the_peer() -> None:
+    async def hostile(conn: wskit.Connection, frame: wskit.Frame) -> None:
+        await conn.send_text(HOSTILE)  # plain text
+        await conn.send_text('{"a": "' + HOSTILE + '"')  # looks like JSON, is not
+        await conn.send_text('{"a": "\\u001b[2J \u009b6n"}')  # JSON: ESC escaped inside, C1 raw
+        await conn.send_text("one\n< forged line")
+        await conn.close(1008, "bye \x1b[2J")
+
+    server, _ = await in_process_server(hostile)
+    result = await run_wskit("connect", server.url, stdin="go\n")
+    assert "\x1b" not in result.out + result.err and "\x07" not in result.out and "\x9b" not in result.out
+    assert "< \\x1b]0;pwned\\x07\\x1b[2J\n" in result.out
+    assert '< {"a": "\\x1b]0;pwned\\x07\\x1b[2J"\n' in result.out
+    assert '< {\n    "a": "\\u001b[2J \\x9b6n"\n  }\n' in result.out
+    assert "< one\\n< forged line\n" in result.out  # one message, one line
+    assert "\n< forged line" not in result.out
+    assert "closed with code 1008 'bye \\x1b[2J'" in result.err
+
+
+async def test_serve_escapes_a_peers_header_line_in_its_warning() -> None:
+    async with serve() as server:
+        port = int(server.url.rsplit(":", 1)[1].strip("/"))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-Evil " + HOSTILE.encode() + b"\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.read(), TIMEOUT)
+        writer.close()
+        await asyncio.sleep(0.2)
+        assert server.proc.stderr is not None
+        server.proc.send_signal(signal.SIGTERM)
+        err = (await asyncio.wait_for(server.proc.stderr.read(), TIMEOUT)).decode()
+        _, log = await server.stop()
+    assert "invalid HTTP header line" in err and "X-Evil \\x1b]0;pwned\\x07\\x1b[2J" in err
+    assert "\x1b" not in err + log and "\x07" not in err + log
+    assert len(err.strip().splitlines()) == 1  # one record, one line
+
+
+async def test_connect_masks_the_token_in_its_url() -> None:
+    server, _ = await in_process_server()
+    result = await run_wskit("connect", f"{server.url}?token=s3cretTOKEN42", stdin="hi\n")
+    assert result.code == 0, result.err
+    assert "connected to ws://127.0.0.1:" in result.err and "?token=***" in result.err
+    assert "s3cretTOKEN42" not in result.err + result.out
+
+
+async def test_ping_is_timed_finer_than_the_loops_clock() -> None:
+    # uvloop's loop.time() moves in 1 ms steps: a loopback round trip timed with it reads 0.000 or 1.000
+    pytest.importorskip("uvloop")
+    async with serve() as server:
+        result = await run_wskit("connect", server.url, "--loop", "uvloop", stdin="/ping\n" * 5)
+        await server.stop()
+    times = re.findall(r"^\* ping: round trip (\d+\.\d{3}) ms$", result.out, re.M)
+    assert len(times) == 5, result.out
+    assert set(times) - {"0.000", "1.000", "2.000"}, times
+
+
+async def test_json_mode_names_the_line_it_refuses() -> None:
+    server, events = await in_process_server()
+    result = await run_wskit("connect", server.url, "--json", stdin='hello\n{"a": 1}\n\n' + "x" * 100 + "\n")
+    assert result.code == 0
+    assert "not sent: invalid JSON on line 1 'hello': Expecting value: line 1 column 1 (char 0)" in result.err
+    assert "not sent: invalid JSON on line 4 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'" in result.err
+    assert received(events) == ['{"a": 1}']
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("http://127.0.0.1:8765/", "ws://127.0.0.1:8765/"),
+        ("https://example.test/chat", "wss://example.test/chat"),
+        ("127.0.0.1:8765", "ws://127.0.0.1:8765"),
+        ("localhost:8765/ws?token=s3cret", "ws://localhost:8765/ws?token=***"),
+        ("ftp://h/", "ws:// (or wss:// for TLS)"),
+    ],
+)
+async def test_connect_without_a_websocket_scheme_is_a_usage_error(url: str, hint: str) -> None:
+    result = await run_wskit("connect", url)
+    assert result.code == connect_cli.EXIT_USAGE == 2, result.err
+    assert hint in result.err and "s3cret" not in result.err
+
+
+async def test_help_shows_no_rest_markup() -> None:
+    for command in ("connect", "serve", "lab"):
+        result = await run_wskit(command, "--help")
+        assert result.code == 0
+        assert "``" not in result.out and ":data:" not in result.out and ":mod:" not in result.out, result.out
+    connect_help = (await run_wskit("connect", "--help")).out
+    assert "wskit connect URL: an interactive WebSocket client" in connect_help
+    assert "(\\x1b, \\n)" in connect_help and "\x1b" not in connect_help
+
+
+async def test_serve_on_a_busy_port_names_the_cli_option() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = await run_wskit("serve", "--port", str(busy.getsockname()[1]))
+    assert result.code == 1 and "--port 0" in result.err and "port=0" not in result.err
+
+
+def readme_cli_block() -> str:
+    """The bash block of the README's Command line section."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return readme.split("### Command line", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+async def test_readme_scripted_examples_do_what_their_comments_say() -> None:
+    block = readme_cli_block()
+    scripted = [line for line in block.splitlines() if line.startswith("printf ")]
+    assert len(scripted) == 2
+    server, events = await in_process_server()
+    outputs = []
+    for line in scripted:
+        command = line.split("  #", 1)[0].replace("ws://127.0.0.1:8765/", server.url)
+        command = command.replace("| wskit ", f"| {sys.executable} -m wskit ")
+        proc = await asyncio.create_subprocess_shell(
+            command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        assert proc.returncode == 0, err
+        outputs.append((out.decode(), err.decode()))
+    assert received(events) == ["hello", '{"a": 1}', '{"a": 1}']
+    quoted = block.rstrip().splitlines()[-1].removeprefix("# ").strip('"')
+    assert quoted == "not sent: invalid JSON on line 2 'hello': Expecting value: line 1 column 1 (char 0)"
+    assert f"wskit connect: {quoted}\n" in outputs[1][1]

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from wskit import events
-from wskit.cli.logline import client_label, format_event
+from wskit.cli._logline import format_event
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import TextFrame
 from wskit.transports.datastructures import Address
 
 WALL = 1_700_000_000.2505  # 22:13:20.250 UTC
-MONO = WALL - events._WALL_OFFSET
+MONO = WALL - Event(EventKind.READY, None, time=0.0).wall_time  # the monotonic reading of WALL
 
 
 LOCAL = Address("127.0.0.1", 50312)
@@ -36,13 +35,6 @@ def columns(text: str) -> list[str]:
     return text.split()
 
 
-def test_client_label() -> None:
-    assert client_label(None) == "-"
-    assert client_label(FakeConnection(3)) == "#3 127.0.0.1:50312"
-    assert client_label(FakeConnection(4, Address("::1", 9))) == "#4 [::1]:9"
-    assert client_label(FakeConnection(5, None)) == "#5"
-
-
 def test_message_line_columns() -> None:
     text = line(
         EventKind.MESSAGE,
@@ -52,7 +44,7 @@ def test_message_line_columns() -> None:
         size=5,
         frame=TextFrame("hello"),
     )
-    assert text == ("22:13:20.250  #3 127.0.0.1:50312     <-  message      TEXT         5 B  TEXT 'hello' [5 chars]")
+    assert text == ("22:13:20.250  #3 127.0.0.1:50312     <-  message      TEXT         5 B  TEXT 'hello' [5 bytes]")
 
 
 def test_binary_out() -> None:

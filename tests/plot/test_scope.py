@@ -263,7 +263,7 @@ def test_auto_mode_is_image_unless_ipympl_is_the_backend() -> None:
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's own toolbar
 def test_ipympl_mode_shows_the_canvas_and_redraws_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("ipympl")
+    import ipympl  # noqa: F401  # in the lab extra, so in every dev install: this test never skips
     import matplotlib
 
     monkeypatch.setitem(matplotlib.rcParams, "backend", "module://ipympl.backend_nbagg")

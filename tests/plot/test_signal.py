@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from wskit.plot.signal import (
+from wskit.plot._signal import (
     GapDetector,
     RateMeter,
     Ring,

@@ -11,9 +11,10 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 import wskit
-from wskit import Direction, Event, EventKind
+from wskit import Event, EventKind
+from wskit.events import Direction
 from wskit.plot import plot_audio, timeline
-from wskit.plot.static import as_samples
+from wskit.plot._static import as_samples
 
 RATE = 16_000
 
@@ -116,7 +117,7 @@ async def test_one_side_recorded_gives_level_arrows() -> None:
 async def test_ends_without_a_common_address_still_pair() -> None:
     import dataclasses
 
-    from wskit.plot import sequence
+    from wskit.plot import _sequence as sequence
 
     rows = sequence._rows(await echo_session(1))
     assert {r.peer for r in rows if r.role == "server"} & {r.peer for r in rows if r.role == "client"}

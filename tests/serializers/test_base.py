@@ -1,4 +1,4 @@
-"""wskit.serializers.base: encode/decode guard any serializer, sync or async."""
+"""wskit.serializers._base: encode/decode guard any serializer, sync or async."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 
 import wskit
 from wskit.frames import BinaryFrame, Frame, TextFrame
-from wskit.serializers import JsonSerializer, RawSerializer, SerializerError
-from wskit.serializers.base import decode, describe, encode, setup
+from wskit.serializers import JsonSerializer, RawSerializer, SerializerError, decode, describe, encode, setup
 
 FRAME = TextFrame("hi", id=5, name="TextFrame#5")
 

@@ -2,8 +2,8 @@
 
 The property: ``deserialize`` returns a frame (or ``None``) or raises
 ``ValueError`` -- nothing else, and never hangs -- so through
-:func:`wskit.serializers.base.decode` a peer's bytes give a frame or a
-:class:`~wskit.SerializerError` (an error event, the connection going on).
+:func:`wskit.serializers._base.decode` a peer's bytes give a frame or a
+:class:`~wskit.serializers.SerializerError` (an error event, the connection going on).
 A few hundred cases per serializer run by default; ``-m long`` runs 10,000
 per serializer and input kind::
 
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import wskit
 from tests.serializers.builtin import SERIALIZERS
-from wskit.serializers.base import FrameSerializer, SerializerError, decode, encode
+from wskit.serializers import FrameSerializer, SerializerError, decode, encode
 
 DEFAULT_EXAMPLES = 150
 LONG_EXAMPLES = 10_000

@@ -1,4 +1,4 @@
-"""wskit.serializers.json: type-tagged JSON objects, exact strings and every malformed input."""
+"""wskit.serializers._json: type-tagged JSON objects, exact strings and every malformed input."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wskit.audio.wav import add_header
+from wskit.audio import add_header
 from wskit.frames import (
     AudioFrame,
     BinaryFrame,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from wskit import AudioFrame, BinaryFrame, InterruptionFrame, MessageFrame, TextFrame, TranscriptionFrame
 from wskit.serializers import ProtobufFrameSerializer
-from wskit.serializers.protobuf import decode_fields
+from wskit.serializers._protobuf import decode_fields
 
 PB = ProtobufFrameSerializer()
 PB_IDS = ProtobufFrameSerializer(send_ids=True)

@@ -1,11 +1,11 @@
-"""wskit.serializers.raw: WebSocket messages as they are."""
+"""wskit.serializers._raw: WebSocket messages as they are."""
 
 from __future__ import annotations
 
 import pytest
 
 import wskit
-from wskit.audio.wav import add_header
+from wskit.audio import add_header
 from wskit.frames import (
     AudioFrame,
     BinaryFrame,
@@ -14,8 +14,7 @@ from wskit.frames import (
     TextFrame,
     TranscriptionFrame,
 )
-from wskit.serializers import FrameSerializer, RawSerializer
-from wskit.serializers.base import setup
+from wskit.serializers import FrameSerializer, RawSerializer, setup
 
 PCM = b"\x01\x00\xff\xff\x00\x80\xff\x7f"  # 1, -1, -32768, 32767
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wskit.serializers import JsonSerializer, RawSerializer, get_serializer, registry, serializer_names
+from wskit.serializers import JsonSerializer, RawSerializer, get_serializer, serializer_names
+from wskit.serializers import _registry as registry
 
 
 def test_builtin_names() -> None:
@@ -24,7 +25,7 @@ def test_unknown_name_lists_the_known_ones() -> None:
 
 
 def test_one_line_adds_a_serializer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.SERIALIZERS, "plain", "wskit.serializers.raw:RawSerializer")
+    monkeypatch.setitem(registry.SERIALIZERS, "plain", "wskit.serializers._raw:RawSerializer")
     assert "plain" in serializer_names()
     assert isinstance(get_serializer("plain"), RawSerializer)
 

@@ -11,6 +11,7 @@ import pytest
 from wskit import AudioFrame, InterruptionFrame, MessageFrame, TextFrame
 from wskit.audio import chirp, lin2ulaw, resample, ulaw2lin
 from wskit.serializers import TelephonySerializer
+from wskit.serializers._telephony import MAX_MEDIA_BYTES, MAX_STREAMS
 from wskit.transports.params import WebsocketServerParams
 
 START = {
@@ -119,3 +120,106 @@ def test_alaw_encoding() -> None:
     frame = tel.deserialize(media(b"\xd5\xd5"))
     assert isinstance(frame, AudioFrame)
     assert frame.samples[:, 0].tolist() == alaw2lin(b"\xd5\xd5").tolist()
+
+
+# -- hostile input: bounded payloads, bounded per-stream state -------------------------------------
+
+
+def test_a_media_payload_of_max_media_bytes_is_accepted_one_byte_more_is_refused() -> None:
+    tel = TelephonySerializer(sample_rate=8000)
+    frame = tel.deserialize(media(bytes(MAX_MEDIA_BYTES)))
+    assert isinstance(frame, AudioFrame) and frame.num_frames == MAX_MEDIA_BYTES == 8000
+    with pytest.raises(ValueError, match=r"8,001 bytes refused: over max_media_bytes \(8,000\)"):
+        tel.deserialize(media(bytes(MAX_MEDIA_BYTES + 1)))
+    small = TelephonySerializer(sample_rate=8000, max_media_bytes=160)
+    assert isinstance(small.deserialize(media(bytes(160))), AudioFrame)
+    with pytest.raises(ValueError, match="max_media_bytes"):
+        small.deserialize(media(bytes(161)))
+
+
+@pytest.mark.timeout(10)
+def test_a_huge_media_event_is_refused_unread_and_fast() -> None:
+    import time
+
+    from wskit.serializers import SerializerError, decode_sync
+
+    tel = TelephonySerializer()  # 16 kHz: the path that resampled the whole payload
+    huge = media(bytes([0xFF, 0x7F]) * 375_000)  # 1 MB of JSON, 750 KB of μ-law
+    started = time.perf_counter()
+    with pytest.raises(SerializerError, match=r"about 750,000 bytes refused unread: over max_media_bytes") as info:
+        decode_sync(tel, huge)
+    assert time.perf_counter() - started < 0.1  # was 0.6 s of decoding and resampling
+    assert info.value.close_code == 1007 and tel.streams == 0
+
+
+def test_stream_state_is_bounded_the_oldest_evicted_and_counted() -> None:
+    tel = TelephonySerializer(max_streams=8)
+    for i in range(20):
+        assert isinstance(tel.deserialize(media(bytes(160), sid=f"MZ{i}")), AudioFrame)
+    assert tel.streams == 8 and tel.streams_evicted == 12
+    assert list(tel._in) == [f"MZ{i}" for i in range(12, 20)]
+    tel.deserialize(media(bytes(160), sid="MZ12"))  # used again: now the newest
+    tel.deserialize(media(bytes(160), sid="MZnew"))
+    assert "MZ12" in tel._in and "MZ13" not in tel._in and tel.streams_evicted == 13
+
+
+def test_stop_frees_the_streams_state_in_and_out() -> None:
+    tel = TelephonySerializer()
+    tel.deserialize(json.dumps(START))
+    tel.deserialize(media(bytes(160)))
+    tel.serialize(AudioFrame(bytes(640), 16000))
+    assert tel.streams == 2
+    tel.deserialize(json.dumps({"event": "stop", "streamSid": "MZ123"}))
+    assert tel.streams == 0
+
+
+@pytest.mark.long
+def test_twenty_thousand_stream_ids_keep_at_most_max_streams() -> None:
+    tel = TelephonySerializer()
+    for i in range(20_000):
+        tel.deserialize(media(bytes(160), sid=f"MZ{i}"))
+    assert tel.streams == MAX_STREAMS == 64 and tel.streams_evicted == 20_000 - 64
+
+
+def test_for_connection_is_a_fresh_instance_with_the_same_configuration() -> None:
+    tel = TelephonySerializer(encoding="alaw", max_media_bytes=320, max_streams=4)
+    tel.setup(WebsocketServerParams(audio_in_sample_rate=24000))
+    tel.deserialize(json.dumps(START))
+    tel.deserialize(media(bytes(160)))
+    fresh = tel.for_connection()
+    assert fresh is not tel and isinstance(fresh, TelephonySerializer)
+    assert (fresh.sample_rate, fresh.encoding, fresh.max_media_bytes, fresh.max_streams) == (24000, "alaw", 320, 4)
+    assert fresh.stream_sid is None and fresh.streams == 0 and fresh.streams_evicted == 0
+    fresh.setup(WebsocketServerParams(audio_in_sample_rate=16000))  # the rate was the transport's: still follows it
+    assert fresh.sample_rate == 16000
+    assert tel.stream_sid == "MZ123" and tel.streams == 1  # the original is untouched
+    pinned = TelephonySerializer("MZfixed", sample_rate=8000).for_connection()
+    pinned.setup(WebsocketServerParams(audio_in_sample_rate=16000))
+    assert (pinned.stream_sid, pinned.sample_rate) == ("MZfixed", 8000)
+
+
+async def test_a_huge_media_event_is_an_error_event_and_the_connection_goes_on() -> None:
+    from websockets.asyncio.client import connect
+
+    import wskit
+    from tests.conftest import eventually
+
+    server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(serializer=TelephonySerializer()), port=0)
+    events: list[wskit.Event] = []
+    server.events.subscribe(events.append)
+
+    @server.event_handler("on_frame")
+    async def echo(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+        await conn.send(frame)
+
+    await server.start()
+    async with connect(server.url, max_size=None) as ws:
+        await ws.send(media(bytes([0xFF]) * 750_000))
+        await ws.send(json.dumps({"event": "mark", "streamSid": "MZ1", "mark": {"name": "after"}}))
+        reply = json.loads(await ws.recv())
+        assert reply["mark"]["name"] == "after"  # the huge one got no echo; the next message did
+    errors = [e for e in events if e.kind is wskit.EventKind.ERROR]
+    assert len(errors) == 1 and isinstance(errors[0].error, wskit.serializers.SerializerError)
+    assert "max_media_bytes" in str(errors[0].error)
+    await eventually(lambda: any(e.kind is wskit.EventKind.DISCONNECTED for e in events))
+    assert [e.code for e in events if e.kind is wskit.EventKind.DISCONNECTED] == [1000]

@@ -30,7 +30,7 @@ class TestConnect:
         await client.send_bytes(b"\x02")
         await client.send_json({"n": 3})
         got = [await replies.get(timeout=2) for _ in range(3)]
-        assert [str(f) for f in got] == ["TEXT 'one' [3 chars]", "BINARY 02 [1 bytes]", "TEXT '{\"n\":3}' [7 chars]"]
+        assert [str(f) for f in got] == ["TEXT 'one' [3 bytes]", "BINARY 02 [1 bytes]", "TEXT '{\"n\":3}' [7 bytes]"]
 
     async def test_on_frame_handler(self) -> None:
         server = await echo_server()
@@ -112,7 +112,7 @@ class TestReconnect:
         await restarted.start()
         await eventually(lambda: len(connects) == 2)
         await client.send_text("hello?")
-        assert str(await replies.get(timeout=2)) == "TEXT 'back' [4 chars]"
+        assert str(await replies.get(timeout=2)) == "TEXT 'back' [4 bytes]"
         # attempt 1 follows the drop at once; later ones back off; numbered from 1, one event each
         assert attempts[:2] == [(1, 0.0), (2, 0.05)]
         assert [a for a, _ in attempts] == list(range(1, 1 + len(attempts)))

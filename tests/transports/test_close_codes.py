@@ -127,7 +127,7 @@ class TestBroadcastSkipsClosed:
         await eventually(lambda: len(server.clients) == 2)
         leaving = server.clients[1]
         await gone.close()
-        await eventually(lambda: leaving.client_state is wskit.WebSocketState.DISCONNECTED)
+        await eventually(lambda: leaving.client_state is wskit.transports.WebSocketState.DISCONNECTED)
         await eventually(lambda: len(server.clients) == 1)
         await eventually(lambda: any(e.connection is leaving for e in kinds(events, EventKind.DISCONNECTED)))
         before = len(kinds(events, EventKind.MESSAGE))
@@ -196,7 +196,7 @@ class TestCodesThatCannotBeSent:
             (conn,) = server.clients
             with pytest.raises(ValueError, match=f"close code {code} cannot be sent"):
                 await conn.close(code, "nope")
-            assert conn.application_state is wskit.WebSocketState.CONNECTED
+            assert conn.application_state is wskit.transports.WebSocketState.CONNECTED
             await conn.close(4000, "a sendable code")
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 2)

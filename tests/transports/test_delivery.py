@@ -61,8 +61,8 @@ class TestDirectPath:
             assert (conn.messages_in, conn.bytes_in) == (2, 8)
         messages = [e for e in events if e.kind is EventKind.MESSAGE]
         assert [(e.direction, e.raw, e.size) for e in messages] == [
-            (wskit.Direction.IN, "héllo", 6),
-            (wskit.Direction.IN, b"\x00\x01", 2),
+            (wskit.events.Direction.IN, "héllo", 6),
+            (wskit.events.Direction.IN, b"\x00\x01", 2),
         ]
         assert messages[0].frame == TextFrame("héllo", id=messages[0].frame.id)  # type: ignore[union-attr]
         await server.stop()
@@ -119,7 +119,7 @@ class TestDirectPath:
             await send_all(ws, ["bad", "good"])
             await eventually(lambda: [p for p, _ in seen] == ["good"])
             assert errors[0][0] is server.clients[0]
-        assert isinstance(errors[0][1], wskit.SerializerError)
+        assert isinstance(errors[0][1], wskit.serializers.SerializerError)
         await server.stop()
 
 

@@ -169,7 +169,7 @@ async def test_echo_handler_answers_in_order_and_a_leaving_client_is_no_error(ba
     assert (gone.code, gone.reason) == (1000, "client stopping")
     assert events.of(wskit.EventKind.ERROR) == []
     assert [e.connection.url.path for e in events.of(wskit.EventKind.CONNECTED)] == ["/ws"]
-    incoming = [e.raw for e in events.of(wskit.EventKind.MESSAGE) if e.direction is wskit.Direction.IN]
+    incoming = [e.raw for e in events.of(wskit.EventKind.MESSAGE) if e.direction is wskit.events.Direction.IN]
     assert incoming == ["hello", "ünïcödé ✓", ""]
 
 
@@ -355,7 +355,7 @@ async def test_q_that_is_not_an_int_closes_with_1008_and_an_error_event(base: st
     (gone,) = await events.wait(wskit.EventKind.DISCONNECTED)
     assert gone.code == 1008
     # the handler never ran: nothing was sent
-    assert [e for e in events.of(wskit.EventKind.MESSAGE) if e.direction is wskit.Direction.OUT] == []
+    assert [e for e in events.of(wskit.EventKind.MESSAGE) if e.direction is wskit.events.Direction.OUT] == []
 
 
 async def test_auth_hook_that_fails_refuses_with_http_500_and_an_error_event(

@@ -72,3 +72,52 @@ class TestServerSide:
             with pytest.raises(ConnectionClosed) as info:
                 await ws.recv()
         assert info.value.rcvd is not None and info.value.rcvd.reason == "bad token=***"
+
+
+class TestErrorEvents:
+    async def test_failing_handler_error_event_repr_and_traceback_are_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        server = wskit.WebsocketServerTransport(port=0)
+        events = recorder(server)
+
+        @server.event_handler("on_frame")
+        async def fail(transport: object, conn: wskit.Connection, frame: wskit.Frame) -> None:
+            raise RuntimeError(f"upstream refused Authorization: Bearer {SECRET} (ws://up/?token={SECRET})")
+
+        await server.start()
+        with caplog.at_level(logging.DEBUG, logger="wskit"):
+            async with connect(server.url) as ws:
+                await ws.send("hi")
+                await eventually(lambda: kinds(events, EventKind.ERROR))
+        errors = kinds(events, EventKind.ERROR)
+        assert SECRET in str(errors[0].error)  # the exception itself is untouched, for code that needs it
+        assert not any(SECRET in repr(e) for e in events)
+        logged = [r for r in caplog.records if r.exc_info]
+        assert logged, "a failing handler is logged with its traceback"
+        formatted = "\n".join(logging.Formatter("%(message)s").format(r) for r in caplog.records)
+        assert "RuntimeError: upstream refused Authorization: ***" in formatted
+        assert SECRET not in formatted
+
+
+class TestMalformedUrls:
+    async def test_an_unparsable_origin_is_rejected_with_its_token_masked(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from tests.transports.rawpeer import raw_request
+
+        server = wskit.WebsocketServerTransport(wskit.WebsocketServerParams(origins=["https://ok.test"]), port=0)
+        events = recorder(server)
+        await server.start()
+        request = (
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Origin: http://[x?token=" + SECRET.encode() + b"\r\n\r\n"
+        )  # masking this once recursed until RecursionError
+        with caplog.at_level(logging.DEBUG, logger="wskit"):
+            answer = await raw_request(server.url, request)
+            await eventually(lambda: kinds(events, EventKind.REJECTED))
+        assert answer.startswith(b"HTTP/1.1 403")
+        (rejected,) = kinds(events, EventKind.REJECTED)
+        assert rejected.code == 403 and "http://[x?token=***" in rejected.reason
+        assert not any(SECRET in r.getMessage() for r in caplog.records)

@@ -35,9 +35,9 @@ class TestSerializerFailureNamesTheConnection:
         async with connect(server.url):
             await eventually(lambda: len(server.clients) == 1)
             conn = server.clients[0]
-            with pytest.raises(wskit.SerializerError, match="cannot encode"):
+            with pytest.raises(wskit.serializers.SerializerError, match="cannot encode"):
                 await conn.send(wskit.TextFrame("x"))
-        assert [(c, type(e)) for c, e in seen] == [(conn, wskit.SerializerError)]
+        assert [(c, type(e)) for c, e in seen] == [(conn, wskit.serializers.SerializerError)]
         assert [e.connection for e in kinds(events, EventKind.ERROR)] == [conn]
 
 

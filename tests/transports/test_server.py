@@ -130,7 +130,7 @@ class TestEvents:
         conn = connected.connection
         assert isinstance(conn, wskit.Connection)
         assert incoming.connection is conn and outgoing.connection is conn
-        assert incoming.direction is wskit.Direction.IN and outgoing.direction is wskit.Direction.OUT
+        assert incoming.direction is wskit.events.Direction.IN and outgoing.direction is wskit.events.Direction.OUT
         assert incoming.raw == "héllo" and incoming.size == 6  # UTF-8 bytes
         assert incoming.frame == wskit.TextFrame("héllo", id=incoming.frame.id)  # type: ignore[union-attr]
         assert outgoing.frame is incoming.frame
@@ -345,7 +345,7 @@ class TestBadInput:
         assert await asyncio.wait_for(other.recv(), 2) == "unaffected"
         await other.close()
         assert len(errors) == 1
-        assert isinstance(errors[0], wskit.SerializerError)
+        assert isinstance(errors[0], wskit.serializers.SerializerError)
         assert "Picky.deserialize raised ValueError: cannot read this" in str(errors[0])
         assert "'bad'" in str(errors[0])
 

@@ -19,6 +19,7 @@ import wskit
 from tests.conftest import eventually
 from wskit.events import Direction, Event, EventKind
 from wskit.frames import Frame, TextFrame
+from wskit.serializers import AudioFormat
 from wskit.widgets import ClientPanel, Composer, EventLog, SerializerLab, ServerPanel
 
 
@@ -65,7 +66,7 @@ async def test_client_panel_connect_send_ping_close(server: wskit.WebsocketServe
     panel.connect_button.click()
     await eventually(lambda: panel.state == "open")
     assert "open" in panel.badge.value
-    assert "s3cret" not in text_of(panel.status.value) and "•••" in text_of(panel.status.value)
+    assert "s3cret" not in text_of(panel.status.value) and "token=***" in text_of(panel.status.value)
     assert server.clients[0].query_params["token"] == "s3cret"
     assert server.clients[0].query_params["room"] == "1"
 
@@ -202,7 +203,7 @@ async def test_server_panel_lists_broadcasts_and_kicks(server: wskit.WebsocketSe
 
     panel.broadcast.message.value = "to all"
     panel.broadcast.send_button.click()
-    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 chars]"
+    assert str(await received.get(timeout=3)) == "TEXT 'to all' [6 bytes]"
     await eventually(lambda: any("TEXT 'to all'" in r and "← in" in r for r in shown_rows(first.event_log)))
     assert text_of(panel.broadcast.status.value) == "broadcast to 2 clients"
     await eventually(lambda: text_of(panel.clients.value).count("6 B") == 2)  # bytes out, per client
@@ -271,12 +272,13 @@ async def test_serializer_lab_round_trips_and_attaches(server: wskit.WebsocketSe
     lab.choice.value = "Upper (yours)"
     lab.attach_button.click()
     await eventually(lambda: "attached Upper" in text_of(lab.status.value))
-    assert isinstance(server.serializer, Upper) and server.serializer.params is server.params
+    assert isinstance(server.serializer, Upper)
+    assert server.serializer.params == AudioFormat.from_params(server.params)  # told the audio format, not the params
     client = wskit.WebsocketClientTransport(server.url)
     replies = client.frames()
     await client.start()
     await client.send_text("shout")
-    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 chars]"
+    assert str(await replies.get(timeout=3)) == "TEXT 'SHOUT' [5 bytes]"
     await client.stop()
 
     lab.use(object())
@@ -338,7 +340,7 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
         id = 5
 
     class Source:
-        events = wskit.EventBus()
+        events = wskit.events.EventBus()
 
     source = Source()
     log = EventLog(source)
@@ -347,7 +349,36 @@ def test_event_log_renders_wire_frames_without_a_loop() -> None:
                              info=info))  # fmt: skip
     source.events.emit(Event(EventKind.WIRE, source, Conn(), Direction.OUT, b"", 0, info={**info, "opcode": "PING"}))
     (close, ping) = shown_rows(log)
-    assert close.endswith("wire CLOSE | 5 | wire #5 in CLOSE [5 bytes] code=4001 'bye'")
+    assert close.endswith("wire CLOSE | 5 | wire #5 in CLOSE code=4001 'bye' [5 bytes]")
     assert "wire PING" in ping and "→ out" in ping
     log.kind.value = "message"
     assert shown_rows(log) == []
+
+
+@pytest.mark.parametrize(
+    ("typed_url", "typed_token"),
+    [("{url}?token=s3cretTOKEN42", ""), ("{url}", "s3cret&TOKEN/42"), ("{url}?room=1", "s3cretTOKEN42")],
+)
+async def test_client_panel_status_line_masks_the_token(
+    server: wskit.WebsocketServerTransport, typed_url: str, typed_token: str
+) -> None:
+    panel = ClientPanel(server.url)
+    panel.url.value = typed_url.format(url=server.url)
+    panel.token.value = typed_token
+    panel.connect_button.click()
+    await eventually(lambda: "connected to" in text_of(panel.status.value))
+    status = text_of(panel.status.value)
+    assert "token=***" in status, status
+    assert "s3cret" not in status and "TOKEN" not in status and "%26" not in status
+    panel.disconnect_button.click()
+    await eventually(lambda: panel.state.startswith("closed"))
+
+
+def test_error_lines_mask_secrets() -> None:
+    from wskit.widgets import _style as st
+
+    try:
+        raise RuntimeError("upstream refused Authorization: Bearer s3cretTOKEN42")
+    except RuntimeError as exc:
+        shown = st.error_html(exc, "Connect")
+    assert "s3cretTOKEN42" not in shown and "Authorization: ***" in shown

@@ -91,3 +91,20 @@ async def test_close_with_1005_sends_an_empty_close_frame() -> None:
 async def test_close_with_refuses_codes_never_sent(code: int) -> None:
     with pytest.raises(ValueError, match="cannot send"):
         await wire.close_with(code)
+
+
+async def test_handshake_shows_no_secret() -> None:
+    secret = "s3cretTOKEN42"
+    client_params = wskit.WebsocketClientParams(
+        add_wav_header=False,
+        additional_headers={"Authorization": f"Bearer {secret}", "Cookie": f"session={secret}; theme=dark"},
+    )
+    params = wskit.WebsocketServerParams(ping_interval=None)
+    async with Pair(params, client_params, path=f"/room?token={secret}") as pair:
+        h = wire.handshake(pair.client)
+        shown = str(h) + h._repr_html_() + repr(h)
+        assert secret not in shown
+        assert "GET /room?token=*** HTTP/1.1" in str(h) and "/room?token=***" in h._repr_html_()
+        rows = {name.lower(): req for name, req, _resp, _meaning in h.rows}
+        assert secret in rows["authorization"] and secret in rows["cookie"]  # the record keeps the real values
+        assert secret in h.request_line

@@ -9,9 +9,9 @@ matplotlib and ipywidgets are imported when something is drawn, not when
 this package is imported; ``import wskit`` does not import this package.
 """
 
-from .scope import AudioScope
-from .sequence import Arrow, Note, Timeline, timeline
-from .signal import ScopeStats
-from .static import plot_audio
+from ._scope import AudioScope
+from ._sequence import Arrow, Note, Timeline, timeline
+from ._signal import ScopeStats
+from ._static import plot_audio
 
 __all__ = ["Arrow", "AudioScope", "Note", "ScopeStats", "Timeline", "plot_audio", "timeline"]

@@ -30,10 +30,18 @@ from websockets.frames import Opcode
 
 from .. import runtime
 from ..events import Direction, Event, EventBus, EventKind
-from ..frames import AudioFrame, Frame, frame_with_header
+from ..frames import AudioFrame, Frame
 from ..redact import mask_text
-from ..serializers.base import FrameSerializer, SerializerError, decode_sync, encode_sync, setup
-from ..serializers.raw import RawSerializer
+from ..serializers import (
+    AudioFormat,
+    FrameSerializer,
+    RawSerializer,
+    SerializerError,
+    decode_sync,
+    encode_sync,
+    frame_with_header,
+    setup,
+)
 from .connection import Connection, InvalidMessage, WebSocketDisconnect, WebSocketException, as_frame
 from .datastructures import WebSocketState
 from .delivery import DirectDelivery
@@ -230,7 +238,7 @@ class BaseTransport:
     async def _begin(self) -> None:
         """Common start-up: remember the loop and prepare the serializer."""
         self._loop = asyncio.get_running_loop()
-        await setup(self.serializer, self.params)
+        await setup(self.serializer, AudioFormat.from_params(self.params))
 
     # -- handlers ---------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class WebsocketClientTransport(BaseTransport):
     ``on_error(conn_or_None, error)``.
     """
 
+    role = "client"  #: which end this transport is, as logs and diagrams name it
     EVENTS = frozenset({"on_connected", "on_disconnected", "on_reconnecting", "on_frame", "on_error"})
 
     def __init__(self, uri: str, params: WebsocketClientParams | None = None) -> None:

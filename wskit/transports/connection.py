@@ -31,7 +31,7 @@ from websockets.protocol import State
 from ..events import Direction, Event, EventBus, EventKind
 from ..frames import BinaryFrame, Frame, MessageFrame, TextFrame
 from ..redact import mask_text
-from ..serializers.base import FrameSerializer, SerializerError, decode_sync
+from ..serializers import FrameSerializer, SerializerError, decode_sync
 from .datastructures import URL, Address, QueryParams, WebSocketState, parse_cookies
 from .delivery import DirectDelivery
 

@@ -103,6 +103,7 @@ class WebsocketServerTransport(BaseTransport):
     ``on_error(conn_or_None, error)``.
     """
 
+    role = "server"  #: which end this transport is, as logs and diagrams name it
     EVENTS = frozenset(
         {
             "on_websocket_ready",

@@ -7,10 +7,10 @@ and schedules its coroutine with :func:`wskit.runtime.spawn`; failures show
 inside the panel, never on stdout.
 """
 
-from .client import ClientPanel
-from .composer import Composer
-from .eventlog import EventLog
-from .serializer_lab import SerializerLab
+from ._client import ClientPanel
+from ._composer import Composer
+from ._eventlog import EventLog
+from ._serializer_lab import SerializerLab
 from .server import ServerPanel
 
 __all__ = ["ClientPanel", "Composer", "EventLog", "SerializerLab", "ServerPanel"]

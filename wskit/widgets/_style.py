@@ -15,6 +15,8 @@ import traceback
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from ..redact import mask_text
+
 __all__ = ["CSS", "badge", "button", "error_html", "escape", "header", "note_html", "panel", "row", "style_widget"]
 
 CSS = """
@@ -66,9 +68,9 @@ def badge(state: str, text: str) -> str:
 def error_html(exc: BaseException, doing: str = "") -> str:
     """An error line in red with the traceback folded underneath."""
     where = f"{escape(doing)}: " if doing else ""
-    tb = escape("".join(traceback.format_exception(exc)))
+    tb = escape(mask_text("".join(traceback.format_exception(exc))))
     return (
-        f'<div class="wskit-err">{where}{escape(type(exc).__name__)}: {escape(str(exc))}</div>'
+        f'<div class="wskit-err">{where}{escape(type(exc).__name__)}: {escape(mask_text(str(exc)))}</div>'
         f"<details><summary class='wskit-dim'>traceback</summary><pre>{tb}</pre></details>"
     )
 

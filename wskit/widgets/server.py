@@ -14,22 +14,22 @@ import weakref
 
 import ipywidgets as widgets  # type: ignore[import-untyped]  # no type information
 
+from .. import _text
+from ..closecodes import CloseCode
 from ..events import Event, EventKind
 from ..transports import Connection, WebsocketServerTransport
 from . import _style as st
+from ._composer import Composer
+from ._eventlog import EventLog
 from ._refresh import Refresher
 from ._tasks import schedule
-from .composer import Composer
-from .eventlog import EventLog
 
 __all__ = ["ServerPanel", "client_label"]
 
 
 def client_label(conn: Connection) -> str:
     """``#3 127.0.0.1:51234 /chat``: how a client is named in the panel."""
-    addr = conn.client
-    where = f"{addr.host}:{addr.port}" if addr is not None else "?"
-    return f"#{conn.id} {where} {conn.url.path or '/'}"
+    return f"{_text.client_label(conn)} {conn.url.path or '/'}"
 
 
 def _bytes(n: int) -> str:
@@ -44,8 +44,8 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         hz: the most redraws of the client table per second.
 
     Controls: ``client`` (pick one), ``code`` and ``reason``, ``Kick``
-    (close that client with the code); a broadcast :class:`~.composer.Composer`
-    (``Send`` goes to every client); the server's :class:`~.eventlog.EventLog`.
+    (close that client with the code); a broadcast :class:`~wskit.widgets.Composer`
+    (``Send`` goes to every client); the server's :class:`~wskit.widgets.EventLog`.
     """
 
     def __init__(self, server: WebsocketServerTransport, *, hz: float = 5.0) -> None:
@@ -57,7 +57,11 @@ class ServerPanel(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.clients = widgets.HTML()
         self.client = widgets.Dropdown(description="client", options=[], layout=widgets.Layout(width="300px"))
         self.kick_code = widgets.BoundedIntText(
-            value=1000, min=1000, max=4999, description="code", layout=widgets.Layout(width="150px")
+            value=CloseCode.NORMAL_CLOSURE,
+            min=CloseCode.NORMAL_CLOSURE,
+            max=4999,  # the last private-use code (RFC 6455 §7.4.2)
+            description="code",
+            layout=widgets.Layout(width="150px"),
         )
         self.kick_reason = widgets.Text(value="kicked", description="reason", layout=widgets.Layout(width="220px"))
         self.kick_button = st.button("Kick", "close this client with the code and reason", "warning")

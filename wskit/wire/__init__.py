@@ -12,8 +12,7 @@ and report what each side saw.
 """
 
 from . import demos
-from .anatomy import (
-    OPCODE_NAMES,
+from ._anatomy import (
     FrameAnatomy,
     Masking,
     Problem,
@@ -25,15 +24,15 @@ from .anatomy import (
     parse_frames,
     reassemble,
 )
-from .capture import Capture, capture
-from .closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, close_with, explain
-from .handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
-from .tap import Tappable, WireRecord, WireTap, tap
+from ._capture import Capture, capture
+from ._closecodes import CLOSE_CODES, CloseCodeInfo, CloseCodeTable, close_codes, explain
+from ._handshake import HEADER_MEANINGS, Handshake, accept_key, handshake
+from ._tap import Tappable, WireRecord, WireTap, tap
+from .demos import close_with
 
 __all__ = [
     "CLOSE_CODES",
     "HEADER_MEANINGS",
-    "OPCODE_NAMES",
     "Capture",
     "CloseCodeInfo",
     "CloseCodeTable",

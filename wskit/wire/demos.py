@@ -19,29 +19,33 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from websockets.client import ClientProtocol
-from websockets.frames import Frame
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from .._text import hex_preview
+from ..closecodes import CloseCode, is_sendable, parse_close
 from ..events import Direction, Event, EventKind
 from ..transports import (
+    Connection,
     WebsocketClientParams,
     WebsocketClientTransport,
     WebSocketException,
     WebsocketServerParams,
     WebsocketServerTransport,
 )
-from ..transports.connection import Connection
-from .anatomy import _BOX, _CELL, _TABLE, _Shown, encode
-from .tap import WireRecord, WireTap, tap
+from ._anatomy import encode
+from ._closecodes import explain
+from ._display import BOX, CELL, TABLE, Shown
+from ._tap import WireRecord, WireTap, tap
 
 __all__ = [
     "Pair",
     "Report",
     "abrupt_loss",
     "backpressure",
-    "close_demo",
+    "close_with",
     "compression",
     "fragmentation",
     "invalid_utf8",
@@ -56,7 +60,7 @@ Side = Literal["server", "client"]
 
 
 @dataclass(repr=False)
-class Report(_Shown):
+class Report(Shown):
     """What a demo showed.
 
     Attributes:
@@ -92,21 +96,21 @@ class Report(_Shown):
 
     def _repr_html_(self) -> str:
         facts = "".join(
-            f"<tr><td style='{_CELL}'>{html.escape(k)}</td><td style='{_CELL}'><b>{html.escape(str(v))}</b></td></tr>"
+            f"<tr><td style='{CELL}'>{html.escape(k)}</td><td style='{CELL}'><b>{html.escape(str(v))}</b></td></tr>"
             for k, v in self.facts.items()
         )
         start = self.wire[0][1].time if self.wire else 0.0
         arrows = {("client", "out"): "→", ("server", "in"): "→", ("server", "out"): "←", ("client", "in"): "←"}
         wire = "".join(
-            f"<tr><td style='{_CELL}'>{(r.time - start) * 1000:.1f} ms</td><td style='{_CELL}'>{side}</td>"
-            f"<td style='{_CELL}'>{arrows[(side, r.direction.value)]} {r.direction.value}</td>"
-            f"<td style='{_CELL}'>{html.escape(str(r).split(' ', 1)[1])}</td></tr>"
+            f"<tr><td style='{CELL}'>{(r.time - start) * 1000:.1f} ms</td><td style='{CELL}'>{side}</td>"
+            f"<td style='{CELL}'>{arrows[(side, r.direction.value)]} {r.direction.value}</td>"
+            f"<td style='{CELL}'>{html.escape(str(r).split(' ', 1)[1])}</td></tr>"
             for side, r in self.wire
         )
-        frames = f"<p>frames on the wire:</p><table style='{_TABLE}'>{wire}</table>" if wire else ""
+        frames = f"<p>frames on the wire:</p><table style='{TABLE}'>{wire}</table>" if wire else ""
         return (
-            f"<div style='{_BOX}'><p><b>{html.escape(self.title)}</b></p>"
-            f"<table style='{_TABLE}'>{facts}</table>{frames}</div>"
+            f"<div style='{BOX}'><p><b>{html.escape(self.title)}</b></p>"
+            f"<table style='{TABLE}'>{facts}</table>{frames}</div>"
         )
 
 
@@ -361,7 +365,7 @@ async def policy_violation() -> Report:
     def need_token(conn: Connection) -> str:
         token = conn.query_params.get("token")
         if token is None:
-            raise WebSocketException(1008, "token required")
+            raise WebSocketException(CloseCode.POLICY_VIOLATION, "token required")
         return token
 
     async with Pair(
@@ -424,25 +428,33 @@ async def backpressure(message_size: int = 65_536, seconds: float = 0.3) -> Repo
         )
 
 
-async def close_demo(code: int, reason: str = "", *, by: Side = "server", timeout: float = 5.0) -> Report:
-    """The work of :func:`wskit.wire.close_with`."""
-    from .closecodes import CLOSE_CODES, explain
+async def close_with(code: int, reason: str = "", *, by: Side = "server", timeout: float = 5.0) -> Report:
+    """Open a fresh server and client, close with ``code`` from one side, report both sides.
 
-    info = CLOSE_CODES.get(code)
-    if code == 1005 and by == "client" and not reason:
+    1006 is not sent: the closing side drops the TCP connection without a
+    close frame, which is how a peer comes to report 1006. 1005 is not sent
+    either: with ``by="client"`` a raw client sends a close frame with no
+    code, which the server reports as 1005. Other codes that may not be sent
+    (1015, 1004, 1016-2999) raise ``ValueError``.
+
+    Returns:
+        a :class:`Report`: the close frames on the wire and the
+        ``close_code``/``close_reason`` each side reports.
+    """
+    if code == CloseCode.NO_STATUS_RCVD and by == "client" and not reason:
         # 1005 is what a side reports for a close frame without a code: send an empty one
         report = await malformed(encode("CLOSE", b"", mask=os.urandom(4)), timeout=timeout)
         report.title = f"the client sends an empty close frame: {explain(code)}"
         return report
-    if code not in (1005, 1006) and not ((info is not None and info.on_wire) or 3000 <= code <= 4999):
-        raise ValueError(f"cannot send {explain(code)}")
-    if code == 1005:
+    if code == CloseCode.NO_STATUS_RCVD:
         raise ValueError("1005 comes from an empty close frame: close_with(1005, by='client') sends one")
+    if code != CloseCode.ABNORMAL_CLOSURE and not is_sendable(code):
+        raise ValueError(f"cannot send {explain(code)}")
     async with Pair(
         WebsocketServerParams(**_no_keepalive()), WebsocketClientParams(add_wav_header=False, **_no_keepalive())
     ) as pair:
         conn = pair.server_conn if by == "server" else pair.client_conn
-        if code == 1006:
+        if code == CloseCode.ABNORMAL_CLOSURE:
             conn.websocket.transport.abort()
         else:
             await conn.close(code, reason)
@@ -499,18 +511,18 @@ async def malformed(data: bytes, *, timeout: float = 5.0, settle: float = 0.5) -
                         pass
                 except TimeoutError:  # no close from the server: it took the bytes
                     accepted = True
-                    client.send_close(1000, "done")
+                    client.send_close(CloseCode.NORMAL_CLOSURE, "done")
                     while await pump():
                         pass
         finally:
             writer.close()
         await pair.until_closed("server")
-        shown = f"{data[:16].hex(' ')}{' …' if len(data) > 16 else ''}"
-        report = pair.report(f"raw bytes after the handshake: {shown}", server_accepted_them=accepted)
-        close = next((f for f in received if f.opcode == 0x8), None)
-        if close is not None and len(close.data) >= 2:
-            report.facts["raw client received close code"] = int.from_bytes(close.data[:2], "big")
-            report.facts["raw client received reason"] = bytes(close.data[2:]).decode(errors="replace")
-        elif close is not None:
+        report = pair.report(f"raw bytes after the handshake: {hex_preview(data, 16)}", server_accepted_them=accepted)
+        close_frame = next((f for f in received if f.opcode is Opcode.CLOSE), None)
+        close = parse_close(close_frame.data) if close_frame is not None else None
+        if close is not None:
+            report.facts["raw client received close code"] = int(close.code)
+            report.facts["raw client received reason"] = close.reason
+        elif close_frame is not None:
             report.facts["raw client received close code"] = "none: an empty close frame (reported as 1005)"
         return report

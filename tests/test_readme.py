@@ -1,0 +1,155 @@
+"""Every Python and shell block of README.md, run as written (see ``tests/readme_runner.py``)."""
+
+from __future__ import annotations
+
+import shlex
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from .readme_runner import (
+    ROOT,
+    SHELLS,
+    Block,
+    blocks,
+    cell_problems,
+    ci_command,
+    run_python,
+    run_shell,
+)
+
+README = ROOT / "README.md"
+ALL = blocks(README.read_text())
+PYTHON = [b for b in ALL if b.lang == "python"]
+SHELL = [b for b in ALL if b.lang in SHELLS]
+
+pytestmark = [
+    # jupyter_client and zmq warn about their own internals while a kernel runs
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def python_cells(tmp_path_factory: pytest.TempPathFactory) -> dict[str, nbformat.NotebookNode]:
+    """Each Python block's executed cell: blocks of one kernel run in order, as one notebook."""
+    groups: dict[str, list[Block]] = {}
+    for block in PYTHON:
+        groups.setdefault(str(block.directive.get("kernel", "main")), []).append(block)
+    cells: dict[str, nbformat.NotebookNode] = {}
+    for name, group in groups.items():
+        executed = run_python(group, tmp_path_factory.mktemp(f"readme-{name}"))
+        cells.update({block.id: cell for block, cell in zip(group, executed, strict=True)})
+    return cells
+
+
+def test_the_readme_has_blocks_of_both_kinds() -> None:
+    assert PYTHON and SHELL
+
+
+@pytest.mark.timeout(600)  # the first block's test runs every Python block of its kernel
+@pytest.mark.parametrize("block", PYTHON, ids=[b.id for b in PYTHON])
+def test_python_block(block: Block, python_cells: dict[str, nbformat.NotebookNode]) -> None:
+    problems = cell_problems(python_cells[block.id], allow_stderr="stderr" in block.directive)
+    assert not problems, f"README.md line {block.line} ({block.section}):\n" + "\n".join(problems)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("block", SHELL, ids=[b.id for b in SHELL])
+def test_shell_block(block: Block, tmp_path: Path) -> None:
+    if "runs_as" in block.directive:
+        # the command CI runs is this very suite: check it is that command rather than recurse
+        (command,) = block.commands()
+        script = ROOT / block.directive["runs_as"]
+        assert shlex.split(command, comments=True) == shlex.split(ci_command(script), comments=True)
+        return
+    results = run_shell(block, tmp_path)
+    failed = [r.describe() for r in results if not r.ok]
+    assert not failed, f"README.md line {block.line} ({block.section}):\n" + "\n\n".join(failed)
+
+
+# -- the runner itself, on exact inputs -------------------------------------------------------
+
+SAMPLE = textwrap.dedent(
+    """\
+    # Title
+
+    ```python
+    x = 1
+    ```
+
+    ## Shell part
+
+    <!-- readme-run: {"background": [1], "ports": [8765]} -->
+    ```bash
+    serve --port 8765   # keeps running
+    # a comment line
+    connect ws://127.0.0.1:8765/ \\
+        --json
+    ```
+
+    ```text
+    not code
+    ```
+    """
+)
+
+
+def test_blocks_finds_fences_sections_and_directives() -> None:
+    found = blocks(SAMPLE)
+    assert [(b.lang, b.line, b.section) for b in found] == [
+        ("python", 3, "Title"),
+        ("bash", 10, "Shell part"),
+        ("text", 17, "Shell part"),
+    ]
+    assert found[0].code == "x = 1\n" and found[0].directive == {}
+    assert found[1].directive == {"background": [1], "ports": [8765]}
+    assert found[1].commands() == ["serve --port 8765   # keeps running", "connect ws://127.0.0.1:8765/      --json"]
+    assert found[1].id == "bash-L10-shell-part"
+
+
+def test_blocks_refuses_a_bad_directive_and_an_open_fence() -> None:
+    with pytest.raises(ValueError, match="line 1: bad readme-run directive"):
+        blocks('<!-- readme-run: {"background": } -->\n```bash\necho\n```\n')
+    with pytest.raises(ValueError, match="line 1: code fence never closed"):
+        blocks("```python\nx = 1\n")
+
+
+def test_run_shell_background_ports_stdin_and_exit_codes(tmp_path: Path) -> None:
+    code = (
+        "python -c \"import sys, time; print('ready on 8765', flush=True); time.sleep(60)\"\n"
+        'read line; echo "got $line 8765"\n'
+        "exit 3\n"
+    )
+    block = Block(
+        "bash",
+        code,
+        1,
+        "sample",
+        {
+            "background": [1],
+            "ready": "ready on",
+            "ports": [8765],
+            "stdin": {"2": "hi\n"},
+            "exit": {"3": 3},
+            "stdout": {"2": "^got hi"},
+            "stop_exit": -2,  # Python ends on an unhandled KeyboardInterrupt by SIGINT
+        },
+    )
+    results = run_shell(block, tmp_path)
+    assert [r.ok for r in results] == [True, True, True]
+    read, exited, background = results
+    port = background.stdout.split()[-1]
+    assert port != "8765" and port.isdigit()
+    assert read.stdout == f"got hi {port}\n"
+    assert exited.status == 3
+    unmet = run_shell(Block("bash", "echo no\n", 1, "sample", {"stdout": {"1": "^yes$"}}), tmp_path)
+    assert [r.ok for r in unmet] == [False]
+    assert "stdout must match '^yes$'" in unmet[0].describe()
+    assert background.status == -2
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert ci_command() == "./dev test"
