@@ -11,7 +11,7 @@ import pytest
 
 from tests.load.runs import free_port, run_command
 from wskit.cli import _parser
-from wskit.cli.load import locust_command
+from wskit.cli._load import locust_command
 from wskit.load import LOCUSTFILE
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import wskit
-from wskit.load.client import Closed, ConnectFailed, SyncConnection
+from wskit.load import Closed, ConnectFailed, SyncConnection
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -141,3 +141,57 @@ async def test_a_receive_that_times_out() -> None:
         conn.close()
 
     await asyncio.to_thread(wait)
+
+
+class _AsyncSerializer:
+    async def serialize(self, frame: wskit.Frame) -> bytes:  # pragma: no cover - refused before any call
+        return b""
+
+    def deserialize(self, data: str | bytes) -> wskit.Frame | None:  # pragma: no cover
+        return None
+
+
+class _Fussy:
+    """Tells its format, and cannot decode what it did not encode."""
+
+    def __init__(self) -> None:
+        self.told: Any = None
+
+    def setup(self, audio: Any) -> None:
+        self.told = audio
+
+    def serialize(self, frame: wskit.Frame) -> str:
+        return "ok"
+
+    def deserialize(self, data: str | bytes) -> wskit.Frame | None:
+        raise ValueError(f"not mine: {data!r}")
+
+
+def test_an_async_serializer_is_refused_before_connecting() -> None:
+    with pytest.raises(TypeError, match=r"_AsyncSerializer\.serialize is async: load users need a synchronous"):
+        SyncConnection("ws://127.0.0.1:9/", serializer=_AsyncSerializer())  # type: ignore[arg-type]
+
+
+async def test_a_message_the_serializer_cannot_decode_is_a_serializer_error_and_the_connection_stays() -> None:
+    server, _ = await server_with_routes()
+    fussy = _Fussy()
+
+    def talk() -> tuple[wskit.serializers.SerializerError, int]:
+        conn = SyncConnection(server.url, serializer=fussy, sample_rate=8000, channels=2)
+        conn.connect()
+        conn.send(wskit.TextFrame("anything"))  # the server's raw serializer echoes "ok"
+        with pytest.raises(wskit.serializers.SerializerError) as info:
+            conn.recv(timeout=5)
+        size = conn.send("still open")  # a raw message: no serializer involved
+        conn.close()
+        return info.value, size
+
+    error, size = await asyncio.to_thread(talk)
+    assert isinstance(error.__cause__, ValueError) and error.operation == "deserialize"
+    assert "not mine: 'ok'" in str(error)
+    assert size == 10
+    assert (fussy.told.audio_in_enabled, fussy.told.audio_in_sample_rate, fussy.told.audio_in_channels) == (
+        True,
+        8000,
+        2,
+    )

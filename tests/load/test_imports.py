@@ -31,4 +31,4 @@ def test_locust_and_gevent_come_only_with_the_user_classes() -> None:
     # the pure parts: no Locust, no gevent, no websocket-client, and no numpy before a stream is planned
     assert not {"locust", "gevent", "websocket", "numpy"} & seen["pure"]
     # the user classes bring Locust (and its monkeypatching) with them
-    assert {"locust", "gevent", "websocket", "wskit.load.users", "wskit.load.aggregate"} <= seen["users"]
+    assert {"locust", "gevent", "websocket", "wskit.load._users", "wskit.load._aggregate"} <= seen["users"]

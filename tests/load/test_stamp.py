@@ -53,7 +53,7 @@ def test_g711_stamp_survives_the_telephony_serializer_both_ways() -> None:
 def test_unstamped_g711_audio_reads_as_no_stamp() -> None:
     from wskit.audio import sine
 
-    tone = next(sine(440, 0.02, 8000, amplitude=0.1).frames(20)).audio
+    tone = next(sine(0.02, freq=440, sample_rate=8000, amplitude=0.1).frames(20)).audio
     assert read_stamp(tone, "mulaw") is None
 
 

@@ -7,7 +7,7 @@ Commands:
 * ``wskit connect URL``: an interactive client for terminals and scripts,
   with exit codes scripts can rely on (see :mod:`wskit.cli._connect`).
 * ``wskit load URL``: real-time audio streams against a service, on Locust
-  (``pip install "wskit[load]"``; see :mod:`wskit.cli.load`).
+  (``pip install "wskit[load]"``; see :mod:`wskit.cli._load`).
 * ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
   headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
 """
@@ -42,7 +42,7 @@ def plain_help(doc: str | None) -> str:
 def _parser() -> argparse.ArgumentParser:
     from .. import lab
     from . import _connect as connect
-    from . import load
+    from . import _load as load
     from . import _serve as serve
 
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return connect.main(args)
     if args.command == "load":
-        from . import load
+        from . import _load as load
 
         return load.main(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first

@@ -17,10 +17,16 @@ workers). This package gives it what it lacks for voice services:
 
 The user classes import Locust, which monkeypatches the standard library for
 gevent when it is imported: they are loaded on first access
-(``from wskit.load import AudioStreamUser`` in a locustfile), while the pure
-parts here (stamps, trackers, metrics, reports) import neither Locust nor
-gevent. ``import wskit`` imports none of this package. Install with
-``pip install "wskit[load]"``.
+(``from wskit.load import AudioStreamUser`` in a locustfile), as is the
+synchronous client they run on (:class:`SyncConnection`, on websocket-client,
+and its failures :class:`ConnectFailed` and :class:`Closed`), while the pure
+parts here (stamps, trackers, metrics, reports) import neither Locust, gevent
+nor websocket-client. ``import wskit`` imports none of this package. Install
+with ``pip install "wskit[load]"``.
+
+The modules inside are private (``_name.py``) but one: ``wskit/load/locustfile.py``,
+the file Locust's ``-f`` is given (its path is :data:`LOCUSTFILE`), whose
+name stays as it is.
 """
 
 from __future__ import annotations
@@ -29,24 +35,32 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from .metrics import Histogram, Second, VoiceMetrics
-from .plan import SOURCES, StreamPlan, make_source, plan_stream
-from .report import THRESHOLD_EXIT_CODE, Threshold, VoiceReport, read_report
-from .stamp import STAMP, Stamp, read_stamp, stamp_size, write_stamp
-from .tracker import Arrival, SequenceTracker
+from ._metrics import Histogram, Second, VoiceMetrics
+from ._plan import SOURCES, StreamPlan, make_source, plan_stream
+from ._report import THRESHOLD_EXIT_CODE, Threshold, VoiceReport, read_report
+from ._stamp import STAMP, Stamp, read_stamp, stamp_size, write_stamp
+from ._tracker import Arrival, SequenceTracker
 
 if TYPE_CHECKING:
-    from .users import AudioStreamUser, WebSocketUser
+    from ._client import Closed, ConnectFailed, SyncConnection
+    from ._users import AudioStreamUser, WebSocketUser
 
 #: the locustfile ``wskit load`` runs (one :class:`AudioStreamUser` set from the command line).
 LOCUSTFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locustfile.py")
 
-_LOCUST_NAMES = {"AudioStreamUser": ".users", "WebSocketUser": ".users"}
+# loaded on first use: the users bring Locust (and gevent's monkeypatching), the client websocket-client
+_LAZY = {
+    "AudioStreamUser": "._users",
+    "WebSocketUser": "._users",
+    "Closed": "._client",
+    "ConnectFailed": "._client",
+    "SyncConnection": "._client",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The user classes, imported (with Locust, and gevent's monkeypatching) on first use."""
-    module = _LOCUST_NAMES.get(name)
+    """The user classes and the client, imported on first use (see the module's docstring)."""
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'wskit.load' has no attribute {name!r}")
     return getattr(importlib.import_module(module, __name__), name)
@@ -59,11 +73,14 @@ __all__ = [
     "THRESHOLD_EXIT_CODE",
     "Arrival",
     "AudioStreamUser",
+    "Closed",
+    "ConnectFailed",
     "Histogram",
     "Second",
     "SequenceTracker",
     "Stamp",
     "StreamPlan",
+    "SyncConnection",
     "Threshold",
     "VoiceMetrics",
     "VoiceReport",

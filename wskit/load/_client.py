@@ -8,9 +8,10 @@ is such a client: pure Python on the socket module, one object per connection,
 ``send`` and ``recv`` callable from two greenlets at once (it locks each
 direction). It does the protocol here (handshake, framing, masking, ping
 replies, the closing handshake); wskit's serializers turn frames into
-messages and back, called directly through the
-:class:`~wskit.serializers.FrameSerializer` protocol, so a serializer used
-under load must be synchronous.
+messages and back, called through :func:`~wskit.serializers.encode_sync` and
+:func:`~wskit.serializers.decode_sync` (which check what they return and turn
+their failures into a :class:`~wskit.serializers.SerializerError`), so a
+serializer used under load must be synchronous.
 
 Failures come out as two exceptions whose ``cause`` is what Locust's failure
 table and the voice report group by: :class:`ConnectFailed` (``"HTTP 403"``,
@@ -33,8 +34,7 @@ import websocket  # websocket-client
 
 from ..frames import Frame
 from ..redact import mask_text
-from ..serializers import FrameSerializer, get_serializer
-from ..transports import WebsocketClientParams
+from ..serializers import AudioFormat, FrameSerializer, decode_sync, describe, encode_sync, get_serializer
 
 __all__ = ["Closed", "ConnectFailed", "SyncConnection", "resolve_serializer"]
 
@@ -67,21 +67,33 @@ class Closed(Exception):
         return str(self)
 
 
+def _synchronous(result: object, what: str) -> None:
+    """Refuse an awaitable where a load user needs a value now (it has no event loop to await it in)."""
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()  # never awaited, on purpose
+        raise TypeError(f"{what} is async: load users need a synchronous serializer")
+
+
 def resolve_serializer(serializer: str | FrameSerializer, sample_rate: int = 16_000, channels: int = 1) -> Any:
     """A serializer object from a registry name or an instance, told the audio format.
 
-    Its optional ``setup(params)`` hook gets client parameters with
-    ``audio_in_sample_rate``/``audio_in_channels`` set, as a transport would
-    pass them, so received binary audio is decoded at that format.
+    Its optional ``setup(audio)`` hook is told the
+    :class:`~wskit.serializers.AudioFormat` a transport would tell it (binary
+    messages are audio at ``sample_rate`` and ``channels``), so received
+    audio is decoded at that format.
+
+    Raises:
+        TypeError: the serializer is async (a load user has no event loop to await it in).
     """
     obj = get_serializer(serializer) if isinstance(serializer, str) else serializer
+    for method in ("serialize", "deserialize"):
+        if inspect.iscoroutinefunction(getattr(obj, method, None)):
+            raise TypeError(f"{describe(obj)}.{method} is async: load users need a synchronous serializer")
     hook = getattr(obj, "setup", None)
     if hook is not None:
-        params = WebsocketClientParams(
-            audio_in_enabled=True, audio_in_sample_rate=sample_rate, audio_in_channels=channels
-        )
-        if inspect.isawaitable(hook(params)):
-            raise TypeError(f"{type(obj).__name__}.setup is async; load users need a synchronous serializer")
+        audio = AudioFormat(audio_in_enabled=True, audio_in_sample_rate=sample_rate, audio_in_channels=channels)
+        _synchronous(hook(audio), f"{describe(obj)}.setup")
     return obj
 
 
@@ -162,15 +174,18 @@ class SyncConnection:
         return self.ws
 
     def encode(self, message: Frame | str | bytes) -> str | bytes:
-        """A frame through the serializer; ``str`` and ``bytes`` stay as they are (a raw message)."""
+        """A frame through the serializer; ``str`` and ``bytes`` stay as they are (a raw message).
+
+        Raises:
+            SerializerError: the serializer failed, or cannot encode this frame.
+            TypeError: the serializer is async.
+        """
         if isinstance(message, (str, bytes)):
             return message
-        data = self.serializer.serialize(message)
-        if isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
+        data = encode_sync(self.serializer, message)
         if not isinstance(data, (str, bytes)):
-            problem = "is async" if inspect.isawaitable(data) else f"returned {type(data).__name__}"
-            raise TypeError(f"{type(self.serializer).__name__}.serialize {problem}: cannot send {message!r}")
+            _synchronous(data, f"{describe(self.serializer)}.serialize")
+        assert isinstance(data, (str, bytes))
         return data
 
     def send(self, message: Frame | str | bytes) -> int:
@@ -196,6 +211,8 @@ class SyncConnection:
         Raises:
             Closed: the peer closed (its code and reason) or the connection dropped.
             TimeoutError: nothing arrived within ``timeout`` seconds.
+            SerializerError: the serializer cannot decode the message (the connection stays open).
+            TypeError: the serializer is async.
         """
         ws = self._socket()
         ws.settimeout(timeout)
@@ -214,12 +231,10 @@ class SyncConnection:
             raise Closed(code, payload[2:].decode("utf-8", "replace"))
         data = frame.data
         message: str | bytes = data.decode("utf-8") if opcode == websocket.ABNF.OPCODE_TEXT else bytes(data)
-        decoded = self.serializer.deserialize(message)
+        decoded = decode_sync(self.serializer, message)
         if decoded is not None and not isinstance(decoded, Frame):
-            problem = "is async" if inspect.isawaitable(decoded) else f"returned {type(decoded).__name__}"
-            raise TypeError(
-                f"{type(self.serializer).__name__}.deserialize {problem}: load users need a sync serializer"
-            )
+            _synchronous(decoded, f"{describe(self.serializer)}.deserialize")
+        assert decoded is None or isinstance(decoded, Frame)
         return decoded, len(data)
 
     def close(self, code: int = 1000, reason: str = "") -> None:

@@ -36,9 +36,9 @@ from locust import events as _locust_events
 from locust.runners import MasterRunner, WorkerRunner
 
 from ..serializers import serializer_names
-from .metrics import VoiceMetrics
-from .plan import SOURCES
-from .report import THRESHOLD_EXIT_CODE, VoiceReport
+from ._metrics import VoiceMetrics
+from ._plan import SOURCES
+from ._report import THRESHOLD_EXIT_CODE, VoiceReport
 
 __all__ = ["METRICS", "STOPPING", "active_streams", "finish_streams"]
 

@@ -28,12 +28,12 @@ from locust.runners import MasterRunner
 
 from .. import audio as _audio  # noqa: F401 - numpy and the sources, imported before Locust forks its workers
 from ..frames import AudioFrame, Frame
-from ..serializers import FrameSerializer
-from . import aggregate
-from .client import Closed, ConnectFailed, SyncConnection, resolve_serializer
-from .plan import StreamPlan, plan_stream
-from .stamp import Stamp, read_stamp, write_stamp
-from .tracker import SequenceTracker
+from ..serializers import FrameSerializer, SerializerError
+from . import _aggregate as aggregate
+from ._client import Closed, ConnectFailed, SyncConnection, resolve_serializer
+from ._plan import StreamPlan, plan_stream
+from ._stamp import Stamp, read_stamp, write_stamp
+from ._tracker import SequenceTracker
 
 __all__ = ["AudioStreamUser", "WebSocketUser"]
 
@@ -319,7 +319,8 @@ class _Stream:
                 self._peer_closed(exc)
                 return
             except Exception as exc:  # a message the serializer cannot decode: count it, keep reading
-                metrics.failed(f"decode {type(exc).__name__}")
+                why = exc.__cause__ if isinstance(exc, SerializerError) and exc.__cause__ is not None else exc
+                metrics.failed(f"decode {type(why).__name__}")
                 continue
             if not isinstance(frame, AudioFrame):
                 continue  # a telephony mark, a text reply ...: not part of the audio stream
@@ -394,7 +395,7 @@ class AudioStreamUser(WebSocketUser):
     """Streams a wskit audio source in real time and measures what comes back.
 
     Each user opens one connection and sends sequence-stamped frames
-    (:mod:`wskit.load.stamp`) of ``frame_ms`` on absolute deadlines, looping
+    (:func:`~wskit.load.write_stamp`) of ``frame_ms`` on absolute deadlines, looping
     over the source, through the serializer (raw PCM, Pipecat protobuf,
     telephony μ-law …), until the test stops. A reader greenlet receives the
     echoes, cuts the audio back into frames (so a server that re-chunks is

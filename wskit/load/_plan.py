@@ -5,7 +5,7 @@
 :class:`~wskit.audio.AudioSource` itself, and cuts it into frames of
 ``frame_ms`` with ``source.frames``. A telephony serializer carries 8 kHz
 G.711, so the source is resampled to 8 kHz first and its stamps use the G.711
-encoding (:mod:`wskit.load.stamp`); every other serializer gets the source's
+encoding (:func:`~wskit.load.write_stamp`); every other serializer gets the source's
 own PCM.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..serializers import TelephonySerializer
-from .stamp import StampCodec, stamp_size
+from ._stamp import StampCodec, stamp_size
 
 if TYPE_CHECKING:
     from ..audio import AudioSource
@@ -43,11 +43,11 @@ def make_source(spec: str | AudioSource, seconds: float = 2.0, sample_rate: int 
     if name == "chirp":
         return chirp(seconds, sample_rate=sample_rate)
     if name == "sine":
-        return sine(440, seconds, sample_rate)
+        return sine(seconds, freq=440, sample_rate=sample_rate)
     if name == "noise":
         return noise(seconds, sample_rate=sample_rate, seed=1)
     if name == "silence":
-        return silence(seconds, sample_rate)
+        return silence(seconds, sample_rate=sample_rate)
     if name.endswith(".wav") and os.path.exists(spec):
         return from_wav(spec)
     raise ValueError(f"unknown audio source {spec!r}: use {', '.join(SOURCES)} or a path to a .wav file")

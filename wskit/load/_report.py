@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .metrics import VoiceMetrics
+from ._metrics import VoiceMetrics
 
 __all__ = ["THRESHOLD_EXIT_CODE", "Threshold", "VoiceReport", "read_report"]
 
