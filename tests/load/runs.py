@@ -74,19 +74,13 @@ async def run_load(*args: str, report_dir: Path, timeout: float = 45, cwd: Path 
     return await run_command(command, report_dir=report_dir, timeout=timeout, cwd=cwd)
 
 
-async def run_command(
-    command: list[str], *, report_dir: Path, timeout: float = 45, cwd: Path | None = None, shell: bool = False
-) -> Run:
+async def run_command(command: list[str], *, report_dir: Path, timeout: float = 45, cwd: Path | None = None) -> Run:
+    """Run ``command`` in a session of its own to its end; how it ended and what it left running."""
     began = time.monotonic()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    if shell:
-        process = await asyncio.create_subprocess_exec(
-            "bash", "-euo", "pipefail", "-c", command[0], stdout=-1, stderr=-1, start_new_session=True, cwd=cwd, env=env
-        )
-    else:
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=-1, stderr=-1, start_new_session=True, cwd=cwd, env=env
-        )
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=-1, stderr=-1, start_new_session=True, cwd=cwd, env=env
+    )
     # read while waiting (a full pipe would block the child); once it exits, a process it left
     # behind may still hold the pipes open: that must not hang the test, only fail it below
     reading = asyncio.ensure_future(process.communicate())
