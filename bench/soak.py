@@ -56,10 +56,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Literal
 
+from wskit.load import STAMP, SequenceTracker  # the stamp and the books wskit's Locust users keep too
+
 HOST = "127.0.0.1"
 FRAME_S = 0.020
 FRAME_BYTES = 640  # 20 ms of 16 kHz mono int16
-HEADER = struct.Struct("<IId")  # client id, sequence number, send time (time.monotonic, system-wide)
+HEADER = STAMP  # client id, sequence number, send time (time.monotonic, system-wide): wskit.load's stamp
 JITTER_LIMIT_MS = 5.0
 ServerKind = Literal["wskit", "raw"]
 
@@ -193,15 +195,12 @@ class Tally:
 
 
 class Stream:
-    """One client's bookkeeping: what it sent, what came back, in which order."""
+    """One client's bookkeeping (wskit.load's SequenceTracker), added to this process's :class:`Tally`."""
 
     def __init__(self, cid: int, tally: Tally) -> None:
         self.cid = cid
         self.tally = tally
-        self.seen: set[int] = set()
-        self.sent: set[int] = set()
-        self.highest = -1
-        self.last_transit: float | None = None
+        self.books = SequenceTracker(cid, FRAME_S)
         self.draining = False
         self.all_back = asyncio.Event()
 
@@ -209,24 +208,21 @@ class Stream:
         now = time.monotonic()
         cid, seq, sent_at = HEADER.unpack_from(data)
         t = self.tally
-        if cid != self.cid or seq in self.seen:
+        arrival = self.books.arrived(cid, seq, sent_at, now)
+        if arrival is None:  # seen before, or not this client's
             t.duplicated += 1
             return
-        self.seen.add(seq)
         t.received += 1
-        if seq < self.highest:
+        if arrival.reordered:
             t.reordered += 1
-        self.highest = max(self.highest, seq)
-        transit = now - sent_at
-        t.rtt.append(transit)
-        if self.last_transit is not None:
-            t.jitter.append(abs(transit - self.last_transit))
-        self.last_transit = transit
-        if self.draining and not self.sent - self.seen:
+        t.rtt.append(arrival.rtt)
+        if self.books.received > 1:
+            t.jitter.append(arrival.transit_delta)
+        if self.draining and not self.books.outstanding:
             self.all_back.set()
 
     def finish(self) -> None:
-        missing = self.sent - self.seen
+        missing = self.books.missing()
         self.tally.lost += len(missing)
         self.tally.unechoed.extend((self.cid << 32) | seq for seq in missing)
 
@@ -255,10 +251,11 @@ async def _pace(stream: Stream, start_at: float, frames: int, payload: bytearray
         stream.tally.lateness.append(max(0.0, now - deadline))
         frame = bytearray(payload)
         HEADER.pack_into(frame, 0, stream.cid, seq, now)
+        stream.books.sending(seq)  # before the send: its echo may arrive while send() yields
         if await send(bytes(frame)):
-            stream.sent.add(seq)
             stream.tally.sent += 1
         else:
+            stream.books.cancel(seq)
             stream.tally.refused += 1
 
 
@@ -324,7 +321,7 @@ async def _wskit_client(url: str, cid: int, start_at: float, frames: int, tally:
 async def _drain(stream: Stream, timeout: float = 2.0) -> None:
     """Wait (bounded) for the echoes still in flight."""
     stream.draining = True
-    if not stream.sent - stream.seen:
+    if not stream.books.outstanding:
         return
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stream.all_back.wait(), timeout)

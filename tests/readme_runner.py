@@ -22,7 +22,8 @@ above its fence, invisible on GitHub: ``<!-- readme-run: {json} -->`` with
 * ``"background": [N, ...]`` — commands (1-based, continuation lines joined)
   started in the background: each must print a line matching ``"ready"``
   (default: any line) before the next command runs; at the end of the block it
-  gets SIGINT and must exit with ``"stop_exit"`` (default 0);
+  gets SIGINT and must exit with ``"stop_exit"`` (default 0); its stdout and
+  stderr are drained all along, so it may print as much as it likes;
 * ``"stdin": {"N": "text"}`` — what command N reads (default: nothing);
 * ``"exit": {"N": status}`` — command N's expected exit status (default 0);
 * ``"stdout": {"N": "regex"}`` — what command N's output must contain (a
@@ -366,7 +367,7 @@ def run_shell(block: Block, scratch: Path) -> list[CommandResult]:
             (cwd / name).parent.mkdir(parents=True, exist_ok=True)
             (cwd / name).write_text(text)
     results: list[CommandResult] = []
-    running: list[tuple[int, str, subprocess.Popen[bytes], list[str]]] = []
+    running: list[tuple[int, str, _Background, list[str]]] = []
     try:
         for n, command in enumerate(commands, start=1):
             if n in background:
@@ -389,53 +390,91 @@ def run_shell(block: Block, scratch: Path) -> list[CommandResult]:
                 CommandResult(command, done.returncode, done.stdout, done.stderr, expected.get(n, 0), patterns.get(n))
             )
     finally:
-        for _, command, proc, first in reversed(running):
-            status, out, err = _stop(proc)
-            results.append(
-                CommandResult(command, status, "".join(first) + out, err, int(directive.get("stop_exit", 0)))
-            )
+        for _, command, job, _first in reversed(running):
+            status, out, err = job.stop()
+            results.append(CommandResult(command, status, out, err, int(directive.get("stop_exit", 0))))
     return results
+
+
+class _Background:
+    """A command running in a process group of its own, its stdout and stderr drained as they come.
+
+    Both pipes are read by threads for the whole life of the process, so a chatty server never
+    blocks on a full pipe (64 KiB) after its ready line, whatever it prints and wherever.
+    """
+
+    def __init__(self, command: str, env: dict[str, str], cwd: Path, ready: re.Pattern[str]) -> None:
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command}" if _single(command) else command],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._ready = ready
+        self.is_ready = threading.Event()
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self._out, True), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self._err, False), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _drain(self, pipe: Any, into: list[bytes], watch: bool) -> None:
+        for line in iter(pipe.readline, b""):
+            into.append(line)
+            if watch and self._ready.search(line.decode(errors="replace")):
+                self.is_ready.set()
+        pipe.close()
+
+    def stdout_lines(self) -> list[str]:
+        return [line.decode(errors="replace") for line in list(self._out)]
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the ready line came within ``timeout`` seconds (``False`` at once if the command ended)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.is_ready.wait(0.05):
+                return True
+            if self.proc.poll() is not None:
+                self._threads[0].join(1)  # what it printed before it ended
+                return self.is_ready.is_set()
+        return False
+
+    def stop(self) -> tuple[int | None, str, str]:
+        """SIGINT (Ctrl-C) to the command's process group; kill it if it hangs."""
+        note = ""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            note = "\n[killed: no exit 30 s after SIGINT]"
+        for thread in self._threads:
+            thread.join(5)
+        status = None if note else self.proc.returncode
+        out = b"".join(self._out).decode(errors="replace")
+        return status, out, b"".join(self._err).decode(errors="replace") + note
 
 
 def _start_background(
     command: str, env: dict[str, str], ready: re.Pattern[str], timeout: float, cwd: Path = ROOT
-) -> tuple[subprocess.Popen[bytes], list[str]]:
-    """Start ``command`` in a process group of its own; wait for its ready line on stdout."""
-    proc = subprocess.Popen(
-        ["bash", "-c", f"exec {command}" if _single(command) else command],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
-    seen = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                chunk = None
-            if chunk:
-                seen += chunk
-                lines = [line + "\n" for line in seen.decode(errors="replace").split("\n")[:-1]]
-                if any(ready.search(line) for line in lines):
-                    return proc, lines
-            elif chunk == b"" or proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.05)
-    finally:
-        os.set_blocking(fd, True)
-    status, out, err = _stop(proc)
+) -> tuple[_Background, list[str]]:
+    """Start ``command`` in the background; wait for its ready line on stdout."""
+    job = _Background(command, env, cwd, ready)
+    if job.wait_ready(timeout):
+        return job, job.stdout_lines()
+    status, out, err = job.stop()
     raise AssertionError(
         f"background command never printed a line matching {ready.pattern!r}: $ {command}\n"
-        f"exit status {status}\n--- stdout ---\n{seen.decode(errors='replace') + out}\n--- stderr ---\n{err}"
+        f"exit status {status}\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
     )
 
 
@@ -446,20 +485,6 @@ def _single(command: str) -> bool:
     except ValueError:
         return False
     return bool(words) and not any(w in {"|", "&&", "||", ";", "&"} for w in words)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, str, str]:
-    """SIGINT (Ctrl-C) to the command's process group; kill it if it hangs."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-    try:
-        out, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        note = "\n[killed: no exit 30 s after SIGINT]"
-        return None, out.decode(errors="replace"), err.decode(errors="replace") + note
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def _check_url(text: str, command: str) -> None:

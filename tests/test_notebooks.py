@@ -20,7 +20,10 @@ from tests.notebooks.runner import run as run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 #: notebooks whose own test module runs them and checks their facts (run once, not twice)
-OWN_TESTS = {"11_bad_network.ipynb"}  # tests/test_notebook_bad_network.py
+OWN_TESTS = {
+    "11_bad_network.ipynb",  # tests/test_notebook_bad_network.py
+    "12_load_test.ipynb",  # test_load_test_notebook below
+}
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name not in OWN_TESTS)
 
 pytestmark = [
@@ -280,3 +283,26 @@ def test_readme_route_example() -> None:
         "TEXT \"'hi' for item foo (token t1, q=2)\" [33 bytes]",
         "[1008]",
     ]
+
+
+def test_load_test_notebook() -> None:
+    """Notebook 12: a clean distributed run whose counts agree with the server's, nothing on stderr."""
+    path = ROOT / "notebooks" / "12_load_test.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=90, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], "stderr output"
+    lines = "\n".join(_text(cell) for cell in notebook.cells).splitlines()
+    assert "wskit load exited with code 0" in lines
+    assert "| lost | 0 |" in lines and "ok: frames lost 0 (limit --max-lost 0)" in lines
+    assert "lost 0, duplicated 0, reordered 0" in lines
+    assert "counts agree: True" in lines
+    shares = [line for line in lines if line.startswith("worker ")]
+    assert len(shares) == 2 and all(" 0 frames sent" not in line for line in shares), shares
+    assert "most streams at once: 6" in lines, "\n".join(lines)
+    assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)  # the plot
+    history = [line for line in lines if line.startswith("server received ")]
+    assert history, lines

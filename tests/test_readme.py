@@ -282,3 +282,19 @@ def test_run_python_leaves_a_browser_block_unrun_without_chromium(
     assert [cell.outputs for cell in cells[:2]] == [[], []]
     assert cells[0].execution_count is not None and cells[1].execution_count is None  # not run
     assert cell_text(cells[2]) == "1\n"
+
+
+def test_a_background_command_that_keeps_printing_never_blocks(tmp_path: Path) -> None:
+    """Output after the ready line (here 300 KB, far past a pipe's 64 KiB) is drained, not left to block."""
+    code = (
+        "python -c \"import sys, time; print('ready', flush=True); "
+        "[print('x' * 99, flush=True) for _ in range(3000)]; "
+        "print('done', file=sys.stderr, flush=True); time.sleep(60)\"\n"
+        'python -c "import time; time.sleep(1.5)"\n'
+    )
+    block = Block("bash", code, 1, "sample", {"background": [1], "ready": "^ready", "stop_exit": -2})
+    results = run_shell(block, tmp_path)
+    assert [r.ok for r in results] == [True, True]
+    background = results[-1]
+    assert background.stdout.count("x" * 99) == 3000
+    assert "done" in background.stderr

@@ -393,6 +393,19 @@ async def test_serve_frames_logs_control_frames_and_close_codes() -> None:
     assert any("->" in line and "CLOSE code=4000 'bye'" in line for line in wire_lines), out
 
 
+async def test_serve_quiet_logs_connections_and_closes_but_no_messages() -> None:
+    async with serve("--echo", "--quiet") as server:
+        async with ws_connect(server.url) as ws:
+            for n in range(3):
+                await ws.send(f"m{n}")
+                assert await asyncio.wait_for(ws.recv(), TIMEOUT) == f"m{n}"
+            await ws.close(4000, "bye")
+        code, out = await server.stop()
+    assert code == 0
+    assert re.search(r" connected\n", out) and "code=4000 'bye'" in out, out
+    assert "m0" not in out and " message " not in out, out
+
+
 async def test_serve_chat_page() -> None:
     async with serve("--echo", "--chat-page", "--token", "a b") as server:
         assert server.lines[1].startswith("wskit serve: chat page at http://127.0.0.1:")
@@ -490,7 +503,7 @@ async def test_connect_without_a_websocket_scheme_is_a_usage_error(url: str, hin
 
 
 async def test_help_shows_no_rest_markup() -> None:
-    for command in ("connect", "serve", "lab"):
+    for command in ("connect", "serve", "load", "lab"):
         result = await run_wskit(command, "--help")
         assert result.code == 0
         assert "``" not in result.out and ":data:" not in result.out and ":mod:" not in result.out, result.out

@@ -6,6 +6,8 @@ Commands:
   (see :mod:`wskit.cli._serve`).
 * ``wskit connect URL``: an interactive client for terminals and scripts,
   with exit codes scripts can rely on (see :mod:`wskit.cli._connect`).
+* ``wskit load URL``: real-time audio streams against a service, on Locust
+  (``pip install "wskit[load]"``; see :mod:`wskit.cli._load`).
 * ``wskit lab [folder]``: JupyterLab on the demo notebooks, as root or not,
   headless or not, with one line giving the URL to open (see :mod:`wskit.lab`).
 """
@@ -40,6 +42,7 @@ def plain_help(doc: str | None) -> str:
 def _parser() -> argparse.ArgumentParser:
     from .. import lab
     from . import _connect as connect
+    from . import _load as load
     from . import _serve as serve
 
     parser = argparse.ArgumentParser(prog="wskit", description="Experiment with WebSockets, in and out of Jupyter.")
@@ -51,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     connect.add_arguments(
         commands.add_parser("connect", help="an interactive WebSocket client", description=plain_help(connect.__doc__)),
+    )
+    load.add_arguments(
+        commands.add_parser(
+            "load", help="load a service with real-time audio streams (Locust)", description=plain_help(load.__doc__)
+        ),
     )
     lab.add_arguments(
         commands.add_parser("lab", help="start JupyterLab on the demo notebooks", description=plain_help(lab.__doc__)),
@@ -76,5 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import _connect as connect
 
         return connect.main(args)
+    if args.command == "load":
+        from . import _load as load
+
+        return load.main(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
     return 2  # pragma: no cover

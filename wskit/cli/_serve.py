@@ -2,7 +2,9 @@
 
 What wscat/websocat ``-s`` do, plus what they hide: each connection, message,
 close code, rejection and error is one line (see :mod:`wskit.cli._logline`),
-and with ``--frames`` each wire frame, control frames included.
+and with ``--frames`` each wire frame, control frames included. ``--quiet``
+leaves the messages out: a server under load (``wskit load``) would spend
+more on a line per message than on the echo.
 
 The first line printed is ``wskit serve: listening on ws://HOST:PORT/ ...``,
 so a script (or a test) that starts it on ``--port 0`` can read the port.
@@ -24,7 +26,7 @@ from typing import Any
 
 from .. import wire
 from ..auth import token_auth
-from ..events import Event
+from ..events import Event, EventKind
 from ..frames import Frame
 from ..serializers import get_serializer, serializer_names
 from ..transports import (
@@ -57,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-clients", type=int, metavar="N", help="at most N clients at once; more get 1013")
     parser.add_argument("--chat-page", action="store_true", help="serve a chat page at http://HOST:PORT/")
     parser.add_argument("--frames", action="store_true", help="also log every wire frame, control frames included")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no line per message: connections, closes, rejections and errors only"
+    )
     parser.add_argument(
         "--loop", choices=["auto", "asyncio", "uvloop"], default="auto", help="event loop (default: auto)"
     )
@@ -108,6 +113,8 @@ async def _serve(args: argparse.Namespace, loop_name: str) -> int:
         print(f"wskit serve: chat page at {page}", flush=True)
 
     def log(event: Event) -> None:
+        if args.quiet and event.kind is EventKind.MESSAGE:
+            return
         print(printable(format_event(event)), flush=True)
 
     server.events.subscribe(log)
